@@ -1,4 +1,62 @@
-export async function main(_argv: string[]): Promise<number> {
-  console.log('alirefund: under construction');
-  return 0;
+/**
+ * The `alirefund` command line: the composition root. Only this package reads process.env,
+ * parses flags, opens ports and owns the process lifetime.
+ */
+import { Command, CommanderError } from 'commander';
+import { runSign } from './commands/sign.js';
+import { CliError, type Io, processIo } from './io.js';
+
+export function buildProgram(io: Io, setExit: (code: number) => void): Command {
+  const program = new Command();
+  program
+    .name('alirefund')
+    .description(
+      'Alipay batch refunds (refund_fastpay_by_platform_pwd / _nopwd): SDK tools, sandbox gateway, merchant server',
+    )
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
+
+  program
+    .command('sign')
+    .description('sign request parameters and show the canonical string, its bytes and the sign')
+    .argument('[params...]', 'name=value pairs (or a query string on stdin)')
+    .option(
+      '--key <key>',
+      'MD5 key (prefer --key-file or ALIPAY_KEY: a key on the command line shows up in ps)',
+    )
+    .option('--key-file <file>', 'file holding the 32-character MD5 key')
+    .option('--private-key-file <file>', 'PEM private key, for --sign-type RSA')
+    .option('--charset <charset>', 'utf-8 or gbk: the bytes that are hashed', 'utf-8')
+    .option('--sign-type <type>', 'MD5 or RSA', 'MD5')
+    .option('--json', 'print a JSON object')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  alirefund sign --key-file key.txt service=refund_fastpay_by_platform_nopwd partner=2088101122136241 _input_charset=utf-8 batch_no=20261121001 batch_num=1 'detail_data=2011011201037066^5.00^协商退款' 'refund_date=2026-11-21 10:00:00'
+  echo 'partner=123&service=test' | alirefund sign --key-file key.txt --json`,
+    )
+    .action(async (params: string[], opts) => setExit(await runSign(params, opts, io)));
+
+  return program;
+}
+
+/** Runs the CLI; returns the exit code. */
+export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
+  let code = 0;
+  const program = buildProgram(io, (c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode;
+    if (e instanceof CliError) {
+      io.stderr(`alirefund: ${e.message}\n`);
+      return e.exitCode;
+    }
+    io.stderr(`alirefund: unexpected error: ${(e as Error).stack ?? String(e)}\n`);
+    return 70;
+  }
 }

@@ -34,17 +34,14 @@ export function normalizeCharset(name: string): Charset | null {
   return null;
 }
 
-// GBK covers most of the BMP's CJK and common symbols, but not everything: find the first
-// character that does not survive a round trip.
+// GBK covers most of the BMP's CJK and common symbols, but not everything: a whole-string round
+// trip is the fast check; only when it fails do we look for the first offending character.
 function firstUnrepresentable(text: string): { ch: string; index: number } | null {
-  // Fast path: pure ASCII always survives.
   if (/^[\x00-\x7f]*$/.test(text)) return null;
+  if (iconv.decode(iconv.encode(text, 'gbk'), 'gbk') === text) return null;
   let index = 0;
   for (const ch of text) {
-    if (ch.charCodeAt(0) >= 0x80) {
-      const back = iconv.decode(iconv.encode(ch, 'gbk'), 'gbk');
-      if (back !== ch) return { ch, index };
-    }
+    if (ch.charCodeAt(0) >= 0x80 && iconv.decode(iconv.encode(ch, 'gbk'), 'gbk') !== ch) return { ch, index };
     index += ch.length;
   }
   return null;
@@ -84,17 +81,21 @@ export function findUnrepresentable(
  * @throws CharsetError naming the first offending character.
  */
 export function encodeText(text: string, charset: Charset, what = 'text'): Buffer {
-  const bad = findUnrepresentable(text, charset);
-  if (bad) {
-    throw new CharsetError(
-      `${what} contains ${describeChar(bad.character)} at position ${bad.index}, which ${charset.toUpperCase()} cannot represent; ` +
-        `remove or replace it${charset === 'gbk' ? ', or send the request with _input_charset=utf-8' : ''}`,
-      bad.character,
-      bad.index,
-      charset,
-    );
+  if (charset === 'gbk') {
+    const bytes = iconv.encode(text, 'gbk');
+    // One round trip decides; the per-character search runs only to describe a failure.
+    if (/^[\x00-\x7f]*$/.test(text) || iconv.decode(bytes, 'gbk') === text) return bytes;
+  } else if (text.isWellFormed()) {
+    return Buffer.from(text, 'utf8');
   }
-  return charset === 'utf-8' ? Buffer.from(text, 'utf8') : iconv.encode(text, 'gbk');
+  const bad = findUnrepresentable(text, charset) ?? { character: '\ufffd', index: 0 };
+  throw new CharsetError(
+    `${what} contains ${describeChar(bad.character)} at position ${bad.index}, which ${charset.toUpperCase()} cannot represent; ` +
+      `remove or replace it${charset === 'gbk' ? ', or send the request with _input_charset=utf-8' : ''}`,
+    bad.character,
+    bad.index,
+    charset,
+  );
 }
 
 /** Decodes bytes in `charset`. Invalid sequences become U+FFFD (callers check for it when it matters). */

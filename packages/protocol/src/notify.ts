@@ -1,0 +1,359 @@
+/**
+ * Notifications (the seeds' `alipay_notify`): verification that either returns a typed
+ * notification or throws a typed error saying which check failed and what to look at, and
+ * `signNotification()`, the one public signer the sandbox and every test use.
+ */
+import { type Charset, formEncodePairs, parseFormBody } from './charset.js';
+import type { AlipayConfig } from './config.js';
+import type { CodecIssue } from './issues.js';
+import {
+  type ResultRecord,
+  type UnfreezeRecord,
+  decodeResultDetails,
+  decodeUnfreezedDetails,
+} from './result-details.js';
+import { NOTIFY_PARAMS, SERVICE_NOTIFY_VERIFY } from './services.js';
+import { type SigningKey, type VerifyingKey, signParams, verifyParams } from './sign.js';
+
+/** Which check a notification failed. */
+export type NotificationCheck = 'decode' | 'sign' | 'notify_verify' | 'content';
+
+export type NotificationErrorCode =
+  | 'MALFORMED_BODY'
+  | 'CHARSET_MISMATCH'
+  | 'MISSING_SIGN'
+  | 'UNSUPPORTED_SIGN_TYPE'
+  | 'SIGN_MISMATCH'
+  | 'UNEXPECTED_PARAMETER'
+  | 'NOTIFY_VERIFY_FALSE'
+  | 'NOTIFY_VERIFY_UNREACHABLE'
+  | 'NOTIFY_VERIFY_BAD_RESPONSE'
+  | 'WRONG_NOTIFY_TYPE'
+  | 'MALFORMED_CONTENT';
+
+/** A notification that must not be trusted. `hint` says what to look at (seed §5.2 checklist). */
+export class NotificationError extends Error {
+  override readonly name = 'NotificationError';
+  constructor(
+    readonly code: NotificationErrorCode,
+    readonly check: NotificationCheck,
+    message: string,
+    readonly hint: string,
+    /** Decoded parameters, when decoding got that far (no secrets: a notification carries none). */
+    readonly params?: Readonly<Record<string, string>>,
+    readonly issues?: readonly CodecIssue[],
+  ) {
+    super(`${message} — ${hint}`);
+  }
+}
+
+/** A verified `batch_refund_notify`. */
+export interface BatchRefundNotification {
+  notifyType: 'batch_refund_notify';
+  notifyId: string;
+  notifyTime: string;
+  signType: string;
+  batchNo: string;
+  successNum: number;
+  resultDetailsText: string;
+  resultDetails: ResultRecord[];
+  unfreezedDetails?: UnfreezeRecord[];
+  /** Every parameter as received (decoded). */
+  params: Readonly<Record<string, string>>;
+}
+
+export interface VerifyOptions {
+  /** The charset the batch was sent with: the body is decoded in it before anything else. */
+  charset: Charset;
+  /** Merchant configuration (partner, verifying key, gateway). */
+  config: Pick<AlipayConfig, 'partner' | 'gateway' | 'verifyingKey' | 'signType'>;
+  /** Call the gateway's notify_verify (default true). Turn off only for offline diagnosis. */
+  remoteVerify?: boolean;
+  /** Timeout of the notify_verify call, default 5000 ms. */
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+}
+
+const KEY_HINT =
+  'check that the key (or Alipay public key) is the one for this partner, with no spaces, and that partner and key are not swapped';
+
+function tryVerify(params: Record<string, string>, key: VerifyingKey, charset: Charset): boolean {
+  try {
+    return verifyParams(params, key, charset);
+  } catch {
+    return false;
+  }
+}
+
+function decodeOnce(body: string | Uint8Array, charset: Charset): Record<string, string> {
+  const pairs = parseFormBody(body, charset);
+  const out: Record<string, string> = {};
+  for (const [k, v] of pairs) {
+    if (Object.hasOwn(out, k)) {
+      throw new NotificationError(
+        'MALFORMED_BODY',
+        'decode',
+        `parameter "${k}" appears twice in the body`,
+        'pass the raw request body exactly as received; do not merge query-string and body parameters',
+      );
+    }
+    out[k] = v;
+  }
+  return out;
+}
+
+/**
+ * Decodes a notification body and checks its signature (no network). Returns the parameters.
+ * @throws NotificationError with check 'decode' or 'sign'.
+ */
+export function checkNotificationSignature(
+  body: string | Uint8Array,
+  charset: Charset,
+  key: VerifyingKey,
+): Record<string, string> {
+  const params = decodeOnce(body, charset);
+  if (Object.keys(params).length === 0) {
+    throw new NotificationError(
+      'MALFORMED_BODY',
+      'decode',
+      'the body carries no parameters',
+      'the notification must be read from the raw POST body (application/x-www-form-urlencoded)',
+    );
+  }
+  const badText = Object.entries(params).find(([, v]) => v.includes('\ufffd'));
+  if (badText) {
+    const other: Charset = charset === 'utf-8' ? 'gbk' : 'utf-8';
+    throw new NotificationError(
+      'CHARSET_MISMATCH',
+      'decode',
+      `"${badText[0]}" is not valid ${charset} text`,
+      `the body was probably encoded in ${other}: decode it in the charset the batch was sent with (_input_charset)`,
+      params,
+    );
+  }
+  const sign = params['sign'];
+  if (sign === undefined || sign === '') {
+    throw new NotificationError(
+      'MISSING_SIGN',
+      'sign',
+      'the notification has no sign',
+      'a genuine Alipay notification is always signed; treat this one as forged',
+      params,
+    );
+  }
+  const signType = params['sign_type'];
+  if (signType !== key.signType) {
+    throw new NotificationError(
+      'UNSUPPORTED_SIGN_TYPE',
+      'sign',
+      `sign_type is ${signType === undefined ? 'missing' : `"${signType}"`}, expected ${key.signType}`,
+      'the notification uses the sign_type of the request; check that the batch was sent with the same signType as configured here',
+      params,
+    );
+  }
+  if (tryVerify(params, key, charset)) return params;
+
+  // Diagnose the most likely reasons, most specific first.
+  const other: Charset = charset === 'utf-8' ? 'gbk' : 'utf-8';
+  try {
+    const alt = decodeOnce(body, other);
+    if (tryVerify(alt, key, other)) {
+      throw new NotificationError(
+        'CHARSET_MISMATCH',
+        'sign',
+        `the sign matches only when the body is decoded as ${other}, not ${charset}`,
+        `decode the notification in the charset the batch was sent with (${other})`,
+        params,
+      );
+    }
+  } catch (e) {
+    if (e instanceof NotificationError && e.code === 'CHARSET_MISMATCH') throw e;
+  }
+  const extra = Object.keys(params).filter((k) => !NOTIFY_PARAMS.includes(k));
+  if (extra.length > 0) {
+    const trimmed = Object.fromEntries(Object.entries(params).filter(([k]) => NOTIFY_PARAMS.includes(k)));
+    const verdict = tryVerify(trimmed, key, charset);
+    throw new NotificationError(
+      verdict ? 'UNEXPECTED_PARAMETER' : 'SIGN_MISMATCH',
+      'sign',
+      verdict
+        ? `parameter(s) ${extra.map((k) => `"${k}"`).join(', ')} were added to the notification after Alipay signed it`
+        : 'the sign does not match the parameters',
+      verdict
+        ? 'verify only the fields of the POST body: do not add route parameters or framework fields'
+        : `${KEY_HINT}; verify the raw POST body only (no added fields such as ${extra.join(', ')})`,
+      params,
+    );
+  }
+  throw new NotificationError(
+    'SIGN_MISMATCH',
+    'sign',
+    'the sign does not match the parameters',
+    `${KEY_HINT}; sign over raw (URL-decoded once) values in ${charset}; and make sure nothing stripped or re-encoded a field`,
+    params,
+  );
+}
+
+/** The notify_verify URL for a notify_id (unsigned: service, partner, notify_id). */
+export function notifyVerifyUrl(gateway: string, partner: string, notifyId: string): string {
+  const q = new URLSearchParams({ service: SERVICE_NOTIFY_VERIFY, partner, notify_id: notifyId });
+  return `${gateway}${gateway.includes('?') ? '&' : '?'}${q.toString()}`;
+}
+
+/**
+ * Asks the gateway whether it sent `notifyId` (ATN check).
+ * @throws NotificationError when the answer is not `true`.
+ */
+export async function callNotifyVerify(
+  gateway: string,
+  partner: string,
+  notifyId: string,
+  opts: { timeoutMs?: number; fetch?: typeof fetch } = {},
+): Promise<void> {
+  const timeoutMs = opts.timeoutMs ?? 5000;
+  let body: string;
+  try {
+    const res = await (opts.fetch ?? fetch)(notifyVerifyUrl(gateway, partner, notifyId), {
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    body = await res.text();
+  } catch (e) {
+    throw new NotificationError(
+      'NOTIFY_VERIFY_UNREACHABLE',
+      'notify_verify',
+      `notify_verify could not be called (${(e as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (e as Error).message})`,
+      'check that this server can reach the gateway (DNS, firewall, proxy); answer "fail" so that Alipay sends the notification again',
+    );
+  }
+  const t = body.replace(/^\ufeff/, '').trim();
+  if (/true$/i.test(t) && t.length <= 8) return;
+  if (/^false$/i.test(t)) {
+    throw new NotificationError(
+      'NOTIFY_VERIFY_FALSE',
+      'notify_verify',
+      `the gateway does not recognise notify_id ${notifyId}`,
+      'the notification was not sent by Alipay to this partner, or its notify_id has expired (already acknowledged with success, or too old); check the partner id',
+    );
+  }
+  throw new NotificationError(
+    'NOTIFY_VERIFY_BAD_RESPONSE',
+    'notify_verify',
+    `notify_verify answered ${JSON.stringify(t.slice(0, 120))} instead of true/false`,
+    'check the gateway URL (it must be the mapi gateway.do) and any proxy between this server and Alipay',
+  );
+}
+
+/**
+ * Verifies any mapi notification (sign, then notify_verify) and returns its parameters.
+ * @throws NotificationError
+ */
+export async function verifySignedNotification(
+  body: string | Uint8Array,
+  opts: VerifyOptions,
+): Promise<Record<string, string>> {
+  const params = checkNotificationSignature(body, opts.charset, opts.config.verifyingKey);
+  const notifyId = params['notify_id'];
+  if (notifyId === undefined || notifyId === '') {
+    throw new NotificationError(
+      'MALFORMED_CONTENT',
+      'content',
+      'notify_id is missing',
+      'a genuine notification always carries notify_id',
+      params,
+    );
+  }
+  if (opts.remoteVerify !== false) {
+    await callNotifyVerify(opts.config.gateway, opts.config.partner, notifyId, {
+      ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+      ...(opts.fetch !== undefined ? { fetch: opts.fetch } : {}),
+    });
+  }
+  return params;
+}
+
+/** Turns verified parameters into a typed notification. @throws NotificationError ('content') */
+export function parseBatchRefundNotification(params: Record<string, string>): BatchRefundNotification {
+  const fail = (message: string, issues?: readonly CodecIssue[]): never => {
+    throw new NotificationError(
+      'MALFORMED_CONTENT',
+      'content',
+      message,
+      'the notification is signed but its content is not a batch refund result; record it and alert an operator',
+      params,
+      issues,
+    );
+  };
+  if (params['notify_type'] !== 'batch_refund_notify') {
+    throw new NotificationError(
+      'WRONG_NOTIFY_TYPE',
+      'content',
+      `notify_type is ${JSON.stringify(params['notify_type'] ?? null)}, not batch_refund_notify`,
+      'trade status notifications (trade_status_sync) belong on the trade notify endpoint',
+      params,
+    );
+  }
+  const batchNo = params['batch_no'] ?? '';
+  if (batchNo === '') fail('batch_no is missing');
+  const successText = params['success_num'] ?? '';
+  if (!/^\d{1,4}$/.test(successText))
+    fail(`success_num ${JSON.stringify(successText)} is not a record count`);
+  const resultText = params['result_details'] ?? '';
+  const decoded = resultText === '' ? { ok: true as const, value: [] } : decodeResultDetails(resultText);
+  if (!decoded.ok) fail(`result_details is malformed: ${decoded.issues[0]?.message ?? ''}`, decoded.issues);
+  const resultDetails = decoded.ok ? decoded.value : [];
+  const n: BatchRefundNotification = {
+    notifyType: 'batch_refund_notify',
+    notifyId: params['notify_id'] ?? '',
+    notifyTime: params['notify_time'] ?? '',
+    signType: params['sign_type'] ?? '',
+    batchNo,
+    successNum: Number(successText),
+    resultDetailsText: resultText,
+    resultDetails,
+    params,
+  };
+  const unfreezed = params['unfreezed_details'];
+  if (unfreezed !== undefined && unfreezed !== '') {
+    const u = decodeUnfreezedDetails(unfreezed);
+    if (!u.ok) fail(`unfreezed_details is malformed: ${u.issues[0]?.message ?? ''}`, u.issues);
+    else n.unfreezedDetails = u.value;
+  }
+  return n;
+}
+
+/**
+ * Verifies a `batch_refund_notify` body: decode in the batch's charset, check the sign, call
+ * notify_verify, parse result_details. Never returns a bare boolean.
+ * @throws NotificationError saying which check failed and what to look at.
+ * @example const n = await verifyNotification(rawBody, { charset: 'utf-8', config });
+ */
+export async function verifyNotification(
+  body: string | Uint8Array,
+  opts: VerifyOptions,
+): Promise<BatchRefundNotification> {
+  const params = await verifySignedNotification(body, opts);
+  return parseBatchRefundNotification(params);
+}
+
+/** A signed notification: parameters (with sign, sign_type) and the form body in the charset. */
+export interface SignedNotification {
+  params: Record<string, string>;
+  body: string;
+}
+
+/**
+ * Signs notification parameters as Alipay does (the sandbox's signer and the tests' one).
+ * Empty values are dropped from the body as well as from the signature.
+ */
+export function signNotification(
+  params: Readonly<Record<string, string | undefined>>,
+  key: SigningKey,
+  charset: Charset,
+): SignedNotification {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(params))
+    if (v !== undefined && v !== '' && k !== 'sign' && k !== 'sign_type') out[k] = v;
+  out['sign'] = signParams(out, key, charset);
+  out['sign_type'] = key.signType;
+  return { params: out, body: formEncodePairs(Object.entries(out), charset) };
+}
