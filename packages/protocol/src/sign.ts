@@ -63,9 +63,14 @@ export function canonicalize(params: ParamInput): string {
 
 /** MD5 sign: lower-case hex of md5(bytes(canonical + key) in `charset`). */
 export function md5Sign(canonical: string, key: string, charset: Charset): string {
-  return createHash('md5')
-    .update(encodeText(canonical + key, charset, 'the string to sign'))
-    .digest('hex');
+  const hash = createHash('md5');
+  if (charset === 'utf-8') {
+    // Hash the string directly: no intermediate buffer for the (possibly large) detail_data.
+    // Lone surrogates (the only text UTF-8 cannot carry) are refused where text enters: the
+    // detail_data codec and the form encoder (encodeURIComponent throws on them).
+    return hash.update(canonical, 'utf8').update(key, 'utf8').digest('hex');
+  }
+  return hash.update(encodeText(canonical + key, charset, 'the string to sign')).digest('hex');
 }
 
 function privateKeyOf(pem: string | KeyObject): KeyObject {
