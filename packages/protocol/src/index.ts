@@ -13,6 +13,7 @@ export * from './explain.js';
 export * from './html.js';
 export * from './issues.js';
 export * from './notify.js';
+export * from './query.js';
 export * from './request.js';
 export * from './result-details.js';
 export * from './services.js';
