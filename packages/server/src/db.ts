@@ -1,0 +1,232 @@
+/**
+ * Row types of the server's tables (all prefixed `srv_`, so that the sandbox and the server can share one
+ * database file in the demo). Money is integer fen, times are ISO-8601 UTC strings, booleans are 0/1 integers.
+ */
+import type { Database } from '@alirefund/store';
+import type { Generated } from 'kysely';
+
+/** Status of a paid trade as the merchant sees it. */
+export type TradeStatus = 'paid' | 'partially_refunded' | 'fully_refunded';
+
+/**
+ * The batch state machine:
+ *
+ * ```
+ * draft ──▶ queued ──▶ submitted ──▶ accepted ──▶ finished
+ *   │         │            │ │            │
+ *   │         │            │ └──▶ rejected (gateway F: nothing was processed)
+ *   │         │            └────▶ needs_attention (SYSTEM_ERROR & co or transport failure: outcome unknown)
+ *   └─────────┴──▶ cancelled (never left the process)
+ * needs_attention ──▶ accepted | rejected | resubmit_manually (operator decision) ; a notification ──▶ finished
+ * submitted | accepted (no notification) ──▶ resubmit_manually (operator decision)
+ * ```
+ *
+ * A pwd batch goes draft ──▶ submitted when its form is rendered for the operator's browser.
+ */
+export type BatchState =
+  | 'draft'
+  | 'queued'
+  | 'submitted'
+  | 'accepted'
+  | 'finished'
+  | 'rejected'
+  | 'needs_attention'
+  | 'resubmit_manually'
+  | 'cancelled';
+
+/** States in which a batch still reserves its trades (no other batch may take them). */
+export const OPEN_STATES: readonly BatchState[] = [
+  'draft',
+  'queued',
+  'submitted',
+  'accepted',
+  'needs_attention',
+];
+
+export type RefundMode = 'pwd' | 'nopwd';
+
+export type NotificationVerdict = 'accepted' | 'duplicate' | 'rejected';
+
+export interface TradesTable {
+  trade_no: string;
+  /** The merchant's order id (out_trade_no). */
+  out_trade_no: string | null;
+  partner: string;
+  paid_fen: number;
+  refunded_fen: Generated<number>;
+  refund_count: Generated<number>;
+  status: TradeStatus;
+  has_royalty: Generated<number>;
+  /** JSON array of the royalty parts of the payment: `[{account, userId, amountFen}]`. */
+  royalty_json: string | null;
+  subject: string | null;
+  buyer: string | null;
+  paid_at: string | null;
+  /** The open batch that currently reserves this trade, if any. */
+  open_batch_no: string | null;
+  /** Last trade_status seen in a trade_status_sync notification. */
+  gateway_status: string | null;
+  /** Set when a trade notification disagreed with local state. */
+  reconcile_note: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface BatchesTable {
+  batch_no: string;
+  partner: string;
+  mode: RefundMode;
+  charset: string;
+  sign_type: string;
+  state: BatchState;
+  refund_date: string;
+  detail_data: string;
+  record_count: number;
+  total_fen: number;
+  notify_url: string | null;
+  /** Links the batches one createBatches call split a selection into. */
+  group_id: string | null;
+  group_index: Generated<number>;
+  group_size: Generated<number>;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+  queued_at: string | null;
+  submitted_at: string | null;
+  accepted_at: string | null;
+  finished_at: string | null;
+  rejected_at: string | null;
+  attention_at: string | null;
+  resolved_at: string | null;
+  cancelled_at: string | null;
+  /** Gateway code of the synchronous answer (F codes, SYSTEM_ERROR, TRANSPORT_ERROR…). */
+  gateway_code: string | null;
+  gateway_message: string | null;
+  success_num: number | null;
+  success_fen: number | null;
+  applied_at: string | null;
+  applied_notify_id: string | null;
+  applied_notification_id: number | null;
+}
+
+export interface BatchRecordsTable {
+  batch_no: string;
+  /** 1-based position in detail_data. */
+  seq: number;
+  trade_no: string;
+  amount_fen: number;
+  reason: string;
+  /** JSON array of royalty refund items `[{outAccount,outUserId,inAccount,inUserId,amountFen,reason}]`. */
+  royalty_json: string | null;
+  result_code: string | null;
+  result_amount_fen: number | null;
+  /** 1 = the trade part succeeded, 0 = failed, null = no result yet. */
+  succeeded: number | null;
+  /** The record's result text as received (`trade_no^amount^code…`). */
+  result_text: string | null;
+  /** JSON of royalty/charge/sub-trade results. */
+  result_parts_json: string | null;
+}
+
+export interface NotificationsTable {
+  id: Generated<number>;
+  /** batch_refund_notify, trade_status_sync, or what the body claimed / `unknown`. */
+  kind: string;
+  batch_no: string | null;
+  trade_no: string | null;
+  notify_id: string | null;
+  notify_time: string | null;
+  verdict: NotificationVerdict;
+  /** Stable code of why it was rejected or flagged (SIGN_MISMATCH, UNKNOWN_BATCH, …). */
+  reason_code: string | null;
+  reason: string | null;
+  /** The raw body, bytes mapped 1:1 to characters (latin1): percent-encoded bodies read as sent. */
+  raw_body: string;
+  headers_json: string;
+  remote_addr: string | null;
+  charset: string | null;
+  received_at: string;
+  applied_at: string | null;
+  /** The exact body answered: `success` or `fail`. */
+  response: string;
+}
+
+export interface BatchEventsTable {
+  id: Generated<number>;
+  batch_no: string;
+  at: string;
+  /** created, queued, submitted, accepted, rejected, needs_attention, finished, notification, note, … */
+  kind: string;
+  state: string | null;
+  message: string;
+  data_json: string | null;
+  actor: string;
+}
+
+export interface PartnerLocksTable {
+  partner: string;
+  batch_no: string | null;
+  since: string | null;
+}
+
+export interface OperatorsTable {
+  id: Generated<number>;
+  username: string;
+  password_hash: string;
+  display_name: string | null;
+  created_at: string;
+  disabled_at: string | null;
+  last_login_at: string | null;
+}
+
+export interface SessionsTable {
+  /** sha256 of the session token (the cookie value is never stored). */
+  id: string;
+  operator_id: number;
+  csrf_token: string;
+  lang: string | null;
+  created_at: string;
+  expires_at: string;
+  last_seen_at: string;
+}
+
+export interface ApiTokensTable {
+  id: Generated<number>;
+  name: string;
+  /** sha256 of the token. */
+  token_hash: string;
+  /** First characters of the token, to tell tokens apart in lists. */
+  prefix: string;
+  created_at: string;
+  created_by: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+export interface AuditLogTable {
+  id: Generated<number>;
+  at: string;
+  /** `operator:NAME`, `api:TOKEN_NAME`, `system`. */
+  actor: string;
+  action: string;
+  target: string | null;
+  details_json: string | null;
+  ip: string | null;
+}
+
+/** The server's schema as Kysely sees it. */
+export interface ServerDB {
+  srv_trades: TradesTable;
+  srv_batches: BatchesTable;
+  srv_batch_records: BatchRecordsTable;
+  srv_notifications: NotificationsTable;
+  srv_batch_events: BatchEventsTable;
+  srv_partner_locks: PartnerLocksTable;
+  srv_operators: OperatorsTable;
+  srv_sessions: SessionsTable;
+  srv_api_tokens: ApiTokensTable;
+  srv_audit_log: AuditLogTable;
+}
+
+/** An open database with the server's schema. */
+export type ServerDatabase = Database<ServerDB>;

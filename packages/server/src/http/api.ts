@@ -1,0 +1,307 @@
+/**
+ * The JSON API under `/api/`, bearer tokens only. Errors are `{code, message, field?, issues?}` with a stable
+ * code (see errors.ts). Amounts go in as yuan strings (`"12.50"`) or integer fen (`amountFen`), and come out as
+ * integer fen (`…Fen`).
+ */
+import { parseYuan } from '@alirefund/protocol';
+import { type Context, Hono } from 'hono';
+import { z } from 'zod';
+import { ServiceError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { ServerServices } from '../services/index.js';
+import type { ApiToken } from '../services/tokens.js';
+import { errorResponse } from './util.js';
+
+const amountField = {
+  amount: z.string().optional(),
+  amountFen: z.number().int().optional(),
+};
+
+function fenOf(
+  v: { amount?: string | undefined; amountFen?: number | undefined },
+  ctx: z.RefinementCtx,
+): number {
+  if (v.amountFen !== undefined) return v.amountFen;
+  if (v.amount === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['amount'],
+      message: 'amount (yuan, e.g. "12.50") or amountFen is required',
+    });
+    return z.NEVER;
+  }
+  const fen = parseYuan(v.amount);
+  if (fen === null) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['amount'],
+      message: `amount "${v.amount}" is not a yuan amount with at most 2 decimals, e.g. "12.50"`,
+    });
+    return z.NEVER;
+  }
+  return fen;
+}
+
+const tradeSchema = z
+  .object({
+    tradeNo: z.string(),
+    outTradeNo: z.string().optional(),
+    subject: z.string().max(256).optional(),
+    buyer: z.string().max(128).optional(),
+    paidAt: z.string().optional(),
+    royalties: z
+      .array(
+        z
+          .object({ account: z.string().optional(), userId: z.string().optional(), ...amountField })
+          .transform((r, ctx) => {
+            const amountFen = fenOf(r, ctx);
+            return {
+              amountFen,
+              ...(r.account !== undefined ? { account: r.account } : {}),
+              ...(r.userId !== undefined ? { userId: r.userId } : {}),
+            };
+          }),
+      )
+      .optional(),
+    ...amountField,
+  })
+  .transform((t, ctx) => {
+    const amountFen = fenOf(t, ctx);
+    return {
+      tradeNo: t.tradeNo,
+      amountFen,
+      ...(t.outTradeNo !== undefined ? { outTradeNo: t.outTradeNo } : {}),
+      ...(t.subject !== undefined ? { subject: t.subject } : {}),
+      ...(t.buyer !== undefined ? { buyer: t.buyer } : {}),
+      ...(t.paidAt !== undefined ? { paidAt: t.paidAt } : {}),
+      ...(t.royalties !== undefined ? { royalties: t.royalties } : {}),
+    };
+  });
+
+const tradesBody = z.union([
+  z.object({ trades: z.array(tradeSchema).min(1).max(5000) }),
+  z.array(tradeSchema).min(1).max(5000),
+  tradeSchema,
+]);
+
+const royaltyItem = z.object({
+  outAccount: z.string().default(''),
+  outUserId: z.string().default(''),
+  inAccount: z.string().default(''),
+  inUserId: z.string().default(''),
+  reason: z.string().default(''),
+  ...amountField,
+});
+
+const refundsBody = z.object({
+  mode: z.enum(['nopwd', 'pwd'], { message: 'mode must be "nopwd" or "pwd"' }),
+  batchSize: z.number().int().min(1).max(1000).optional(),
+  queue: z.boolean().optional(),
+  items: z
+    .array(
+      z
+        .object({
+          tradeNo: z.string(),
+          reason: z.string().default(''),
+          royalties: z.array(royaltyItem).optional(),
+          ...amountField,
+        })
+        .transform((it, ctx) => {
+          const amountFen = fenOf(it, ctx);
+          const royalties = it.royalties?.map((r) => ({
+            outAccount: r.outAccount,
+            outUserId: r.outUserId,
+            inAccount: r.inAccount,
+            inUserId: r.inUserId,
+            reason: r.reason,
+            amountFen: fenOf(r, ctx),
+          }));
+          return { tradeNo: it.tradeNo, amountFen, reason: it.reason, ...(royalties ? { royalties } : {}) };
+        }),
+    )
+    .min(1, 'items must list at least one refund')
+    .max(10_000),
+});
+
+function fromZod(err: z.ZodError): ServiceError {
+  const issues = err.issues.map((i) => {
+    const path = i.path.map(String);
+    const itemsAt = path[0] === 'items' || path[0] === 'trades' ? 1 : 0;
+    const index = /^\d+$/.test(path[itemsAt] ?? '') ? Number(path[itemsAt]) : null;
+    return {
+      index,
+      field: path.slice(index === null ? 0 : itemsAt + 1).join('.') || '(body)',
+      code: 'INVALID_FIELD',
+      message: i.message,
+    };
+  });
+  const first = issues[0];
+  return new ServiceError(
+    'INVALID_REQUEST',
+    first
+      ? `${first.index === null ? '' : `item ${first.index}: `}${first.field}: ${first.message}`
+      : 'invalid body',
+    first?.field,
+    issues,
+  );
+}
+
+async function jsonBody<T>(c: Context, schema: z.ZodType<T>): Promise<T> {
+  let raw: unknown;
+  try {
+    raw = await c.req.json();
+  } catch {
+    throw new ServiceError(
+      'INVALID_REQUEST',
+      'the body must be JSON (content-type: application/json)',
+      '(body)',
+    );
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) throw fromZod(parsed.error);
+  return parsed.data;
+}
+
+function intParam(v: string | undefined): number | undefined {
+  if (v === undefined || !/^\d+$/.test(v)) return undefined;
+  return Number(v);
+}
+
+type Env = { Variables: { token: ApiToken } };
+
+/** Mounts `/api/*` on `app`. */
+export function mountApi(app: Hono, services: ServerServices, log: Logger): void {
+  const api = new Hono<Env>();
+
+  api.use('*', async (c, next) => {
+    const header = c.req.header('authorization') ?? '';
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!m) {
+      return errorResponse(
+        new ServiceError('UNAUTHORIZED', 'send an API token: Authorization: Bearer <token>', 'authorization'),
+      );
+    }
+    const token = await services.tokens.authenticate(m[1]!);
+    if (!token) {
+      return errorResponse(
+        new ServiceError('UNAUTHORIZED', 'the API token is unknown or revoked', 'authorization'),
+      );
+    }
+    c.set('token', token);
+    await next();
+    c.header('cache-control', 'no-store');
+  });
+
+  const actor = (c: Context<Env>) => `api:${c.get('token').name}`;
+
+  api.post('/trades', async (c) => {
+    const body = await jsonBody(c, tradesBody);
+    const list = Array.isArray(body) ? body : 'trades' in body ? body.trades : [body];
+    const res = await services.trades.register(list, actor(c));
+    if (res.issues.length > 0) {
+      throw new ServiceError(
+        res.issues.some((i) => i.code === 'TRADE_EXISTS') ? 'TRADE_EXISTS' : 'VALIDATION_FAILED',
+        `${res.issues.length} problem(s); nothing was registered. First: ${res.issues[0]!.message}`,
+        res.issues[0]!.field,
+        res.issues,
+      );
+    }
+    return c.json({ created: res.created, unchanged: res.unchanged }, res.created.length > 0 ? 201 : 200);
+  });
+
+  api.get('/trades', async (c) => {
+    const status = c.req.query('status');
+    const page = await services.trades.list({
+      ...(c.req.query('q') !== undefined ? { q: c.req.query('q')! } : {}),
+      ...(status === 'paid' ||
+      status === 'partially_refunded' ||
+      status === 'fully_refunded' ||
+      status === 'refundable'
+        ? { status }
+        : {}),
+      ...(intParam(c.req.query('page')) !== undefined ? { page: intParam(c.req.query('page'))! } : {}),
+      ...(intParam(c.req.query('pageSize')) !== undefined
+        ? { pageSize: intParam(c.req.query('pageSize'))! }
+        : {}),
+    });
+    return c.json(page);
+  });
+
+  api.get('/trades/:tradeNo', async (c) => {
+    const detail = await services.trades.detail(c.req.param('tradeNo'));
+    return c.json(detail);
+  });
+
+  api.post('/refunds', async (c) => {
+    const body = await jsonBody(c, refundsBody);
+    const res = await services.refunds.createBatches(body.items, {
+      mode: body.mode,
+      actor: actor(c),
+      ...(body.batchSize !== undefined ? { batchSize: body.batchSize } : {}),
+      ...(body.queue !== undefined ? { queue: body.queue } : {}),
+    });
+    if (res.issues.length > 0) {
+      throw new ServiceError(
+        'VALIDATION_FAILED',
+        `${res.issues.length} problem(s); no batch was created. First: ${res.issues[0]!.index === null ? '' : `item ${res.issues[0]!.index}: `}${res.issues[0]!.message}`,
+        res.issues[0]!.field,
+        res.issues,
+      );
+    }
+    return c.json({ batches: res.batches }, 201);
+  });
+
+  api.get('/batches', async (c) => {
+    const state = c.req.query('state');
+    const page = await services.refunds.listBatches({
+      ...(state !== undefined ? { state: state as never } : {}),
+      ...(c.req.query('q') !== undefined ? { q: c.req.query('q')! } : {}),
+      ...(intParam(c.req.query('page')) !== undefined ? { page: intParam(c.req.query('page'))! } : {}),
+      ...(intParam(c.req.query('pageSize')) !== undefined
+        ? { pageSize: intParam(c.req.query('pageSize'))! }
+        : {}),
+    });
+    return c.json(page);
+  });
+
+  api.get('/batches/:batchNo', async (c) => {
+    const batch = await services.refunds.getBatch(c.req.param('batchNo'));
+    if (!batch) throw new ServiceError('BATCH_NOT_FOUND', `no batch ${c.req.param('batchNo')}`, 'batchNo');
+    return c.json(batch);
+  });
+
+  api.post('/batches/:batchNo/queue', async (c) =>
+    c.json(await services.submission.enqueue(c.req.param('batchNo'), actor(c))),
+  );
+  api.post('/batches/:batchNo/cancel', async (c) =>
+    c.json(await services.refunds.cancel(c.req.param('batchNo'), actor(c))),
+  );
+
+  api.get('/notifications', async (c) => {
+    const verdict = c.req.query('verdict');
+    const page = await services.notifications.list({
+      ...(c.req.query('batchNo') !== undefined ? { batchNo: c.req.query('batchNo')! } : {}),
+      ...(c.req.query('tradeNo') !== undefined ? { tradeNo: c.req.query('tradeNo')! } : {}),
+      ...(verdict === 'accepted' || verdict === 'duplicate' || verdict === 'rejected' ? { verdict } : {}),
+      ...(c.req.query('q') !== undefined ? { q: c.req.query('q')! } : {}),
+      ...(intParam(c.req.query('page')) !== undefined ? { page: intParam(c.req.query('page'))! } : {}),
+      ...(intParam(c.req.query('pageSize')) !== undefined
+        ? { pageSize: intParam(c.req.query('pageSize'))! }
+        : {}),
+    });
+    return c.json(page);
+  });
+
+  api.get('/dashboard', async (c) => c.json(await services.dashboard.stats()));
+
+  api.all('*', () => {
+    throw new ServiceError('NOT_FOUND', 'no such API endpoint', 'path');
+  });
+
+  api.onError((err) => {
+    if (err instanceof ServiceError) return errorResponse(err);
+    log.error({ err: err instanceof Error ? err.message : String(err) }, 'API error');
+    return errorResponse(new ServiceError('INTERNAL', 'internal error; see the server log'));
+  });
+  app.route('/api', api);
+}

@@ -1,0 +1,249 @@
+/**
+ * The server's migrations (namespace `server`). Never edit a shipped migration: add a new one.
+ */
+import type { Dialect, Migration } from '@alirefund/store';
+import { type CreateTableBuilder, type Kysely, sql } from 'kysely';
+
+/** The migration namespace of the server in `alirefund_migrations`. */
+export const MIGRATION_NAMESPACE = 'server';
+
+// biome-ignore lint/suspicious/noExplicitAny: migrations see the schema as it was then.
+type AnyDb = Kysely<any>;
+// biome-ignore lint/suspicious/noExplicitAny: idem.
+type Table = CreateTableBuilder<any, any>;
+
+/** An auto-increment integer primary key on either dialect. */
+function withId(table: Table, dialect: Dialect): Table {
+  return dialect === 'postgres'
+    ? table.addColumn('id', 'bigserial', (c) => c.primaryKey())
+    : table.addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement());
+}
+
+const initial: Migration = {
+  name: '0001_initial',
+  async up(db: AnyDb, { dialect }) {
+    await db.schema
+      .createTable('srv_trades')
+      .addColumn('trade_no', 'text', (c) => c.primaryKey())
+      .addColumn('out_trade_no', 'text')
+      .addColumn('partner', 'text', (c) => c.notNull())
+      .addColumn('paid_fen', 'bigint', (c) => c.notNull().check(sql`paid_fen > 0`))
+      .addColumn('refunded_fen', 'bigint', (c) => c.notNull().defaultTo(0).check(sql`refunded_fen >= 0`))
+      .addColumn('refund_count', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('status', 'text', (c) =>
+        c.notNull().check(sql`status in ('paid', 'partially_refunded', 'fully_refunded')`),
+      )
+      .addColumn('has_royalty', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('royalty_json', 'text')
+      .addColumn('subject', 'text')
+      .addColumn('buyer', 'text')
+      .addColumn('paid_at', 'text')
+      .addColumn('open_batch_no', 'text')
+      .addColumn('gateway_status', 'text')
+      .addColumn('reconcile_note', 'text')
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('updated_at', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('srv_trades_out_trade_no').on('srv_trades').column('out_trade_no').execute();
+    await db.schema
+      .createIndex('srv_trades_status')
+      .on('srv_trades')
+      .columns(['status', 'created_at'])
+      .execute();
+    await db.schema.createIndex('srv_trades_created').on('srv_trades').column('created_at').execute();
+
+    await db.schema
+      .createTable('srv_batches')
+      .addColumn('batch_no', 'text', (c) => c.primaryKey())
+      .addColumn('partner', 'text', (c) => c.notNull())
+      .addColumn('mode', 'text', (c) => c.notNull().check(sql`mode in ('pwd', 'nopwd')`))
+      .addColumn('charset', 'text', (c) => c.notNull())
+      .addColumn('sign_type', 'text', (c) => c.notNull())
+      .addColumn('state', 'text', (c) =>
+        c
+          .notNull()
+          .check(
+            sql`state in ('draft', 'queued', 'submitted', 'accepted', 'finished', 'rejected', 'needs_attention', 'resubmit_manually', 'cancelled')`,
+          ),
+      )
+      .addColumn('refund_date', 'text', (c) => c.notNull())
+      .addColumn('detail_data', 'text', (c) => c.notNull())
+      .addColumn('record_count', 'integer', (c) => c.notNull())
+      .addColumn('total_fen', 'bigint', (c) => c.notNull())
+      .addColumn('notify_url', 'text')
+      .addColumn('group_id', 'text')
+      .addColumn('group_index', 'integer', (c) => c.notNull().defaultTo(1))
+      .addColumn('group_size', 'integer', (c) => c.notNull().defaultTo(1))
+      .addColumn('created_by', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('updated_at', 'text', (c) => c.notNull())
+      .addColumn('queued_at', 'text')
+      .addColumn('submitted_at', 'text')
+      .addColumn('accepted_at', 'text')
+      .addColumn('finished_at', 'text')
+      .addColumn('rejected_at', 'text')
+      .addColumn('attention_at', 'text')
+      .addColumn('resolved_at', 'text')
+      .addColumn('cancelled_at', 'text')
+      .addColumn('gateway_code', 'text')
+      .addColumn('gateway_message', 'text')
+      .addColumn('success_num', 'integer')
+      .addColumn('success_fen', 'bigint')
+      .addColumn('applied_at', 'text')
+      .addColumn('applied_notify_id', 'text')
+      .addColumn('applied_notification_id', 'bigint')
+      .addUniqueConstraint('srv_batches_partner_batch_no', ['partner', 'batch_no'])
+      .execute();
+    await db.schema
+      .createIndex('srv_batches_state')
+      .on('srv_batches')
+      .columns(['partner', 'state', 'created_at'])
+      .execute();
+    await db.schema.createIndex('srv_batches_created').on('srv_batches').column('created_at').execute();
+
+    await db.schema
+      .createTable('srv_batch_records')
+      .addColumn('batch_no', 'text', (c) => c.notNull().references('srv_batches.batch_no'))
+      .addColumn('seq', 'integer', (c) => c.notNull())
+      .addColumn('trade_no', 'text', (c) => c.notNull())
+      .addColumn('amount_fen', 'bigint', (c) => c.notNull())
+      .addColumn('reason', 'text', (c) => c.notNull())
+      .addColumn('royalty_json', 'text')
+      .addColumn('result_code', 'text')
+      .addColumn('result_amount_fen', 'bigint')
+      .addColumn('succeeded', 'integer')
+      .addColumn('result_text', 'text')
+      .addColumn('result_parts_json', 'text')
+      .addPrimaryKeyConstraint('srv_batch_records_pk', ['batch_no', 'seq'])
+      .addUniqueConstraint('srv_batch_records_trade', ['batch_no', 'trade_no'])
+      .execute();
+    await db.schema
+      .createIndex('srv_batch_records_trade_no')
+      .on('srv_batch_records')
+      .column('trade_no')
+      .execute();
+
+    await withId(db.schema.createTable('srv_notifications'), dialect)
+      .addColumn('kind', 'text', (c) => c.notNull())
+      .addColumn('batch_no', 'text')
+      .addColumn('trade_no', 'text')
+      .addColumn('notify_id', 'text')
+      .addColumn('notify_time', 'text')
+      .addColumn('verdict', 'text', (c) =>
+        c.notNull().check(sql`verdict in ('accepted', 'duplicate', 'rejected')`),
+      )
+      .addColumn('reason_code', 'text')
+      .addColumn('reason', 'text')
+      .addColumn('raw_body', 'text', (c) => c.notNull())
+      .addColumn('headers_json', 'text', (c) => c.notNull())
+      .addColumn('remote_addr', 'text')
+      .addColumn('charset', 'text')
+      .addColumn('received_at', 'text', (c) => c.notNull())
+      .addColumn('applied_at', 'text')
+      .addColumn('response', 'text', (c) => c.notNull())
+      .execute();
+    // The backstop of exactly-once: at most one accepted batch_refund_notify per batch_no, whatever the code
+    // above it does. (The primary guard is the conditional update of srv_batches.applied_at.)
+    await sql`create unique index srv_notifications_one_applied on srv_notifications (batch_no) where verdict = 'accepted' and kind = 'batch_refund_notify'`.execute(
+      db,
+    );
+    await db.schema
+      .createIndex('srv_notifications_batch')
+      .on('srv_notifications')
+      .columns(['batch_no', 'id'])
+      .execute();
+    await db.schema
+      .createIndex('srv_notifications_received')
+      .on('srv_notifications')
+      .column('received_at')
+      .execute();
+    await db.schema
+      .createIndex('srv_notifications_trade')
+      .on('srv_notifications')
+      .column('trade_no')
+      .execute();
+
+    await withId(db.schema.createTable('srv_batch_events'), dialect)
+      .addColumn('batch_no', 'text', (c) => c.notNull())
+      .addColumn('at', 'text', (c) => c.notNull())
+      .addColumn('kind', 'text', (c) => c.notNull())
+      .addColumn('state', 'text')
+      .addColumn('message', 'text', (c) => c.notNull())
+      .addColumn('data_json', 'text')
+      .addColumn('actor', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createIndex('srv_batch_events_batch')
+      .on('srv_batch_events')
+      .columns(['batch_no', 'id'])
+      .execute();
+
+    await db.schema
+      .createTable('srv_partner_locks')
+      .addColumn('partner', 'text', (c) => c.primaryKey())
+      .addColumn('batch_no', 'text')
+      .addColumn('since', 'text')
+      .execute();
+
+    await withId(db.schema.createTable('srv_operators'), dialect)
+      .addColumn('username', 'text', (c) => c.notNull().unique())
+      .addColumn('password_hash', 'text', (c) => c.notNull())
+      .addColumn('display_name', 'text')
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('disabled_at', 'text')
+      .addColumn('last_login_at', 'text')
+      .execute();
+
+    await db.schema
+      .createTable('srv_sessions')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('operator_id', 'bigint', (c) =>
+        c.notNull().references('srv_operators.id').onDelete('cascade'),
+      )
+      .addColumn('csrf_token', 'text', (c) => c.notNull())
+      .addColumn('lang', 'text')
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('expires_at', 'text', (c) => c.notNull())
+      .addColumn('last_seen_at', 'text', (c) => c.notNull())
+      .execute();
+
+    await withId(db.schema.createTable('srv_api_tokens'), dialect)
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+      .addColumn('prefix', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('created_by', 'text', (c) => c.notNull())
+      .addColumn('last_used_at', 'text')
+      .addColumn('revoked_at', 'text')
+      .execute();
+
+    await withId(db.schema.createTable('srv_audit_log'), dialect)
+      .addColumn('at', 'text', (c) => c.notNull())
+      .addColumn('actor', 'text', (c) => c.notNull())
+      .addColumn('action', 'text', (c) => c.notNull())
+      .addColumn('target', 'text')
+      .addColumn('details_json', 'text')
+      .addColumn('ip', 'text')
+      .execute();
+    await db.schema.createIndex('srv_audit_log_at').on('srv_audit_log').column('at').execute();
+  },
+  async down(db: AnyDb) {
+    for (const t of [
+      'srv_audit_log',
+      'srv_api_tokens',
+      'srv_sessions',
+      'srv_operators',
+      'srv_partner_locks',
+      'srv_batch_events',
+      'srv_notifications',
+      'srv_batch_records',
+      'srv_batches',
+      'srv_trades',
+    ]) {
+      await db.schema.dropTable(t).ifExists().execute();
+    }
+  },
+};
+
+/** Every server migration, in order. */
+export const serverMigrations: readonly Migration[] = [initial];

@@ -1,0 +1,97 @@
+/**
+ * `createServer(deps)`: migrations, bootstrap credentials, services, and the Hono app with the notify
+ * endpoints, the JSON API and the console.
+ */
+import { type Clock, systemClock } from '@alirefund/protocol';
+import { migrate, openDatabase } from '@alirefund/store';
+import { Hono } from 'hono';
+import type { ServerSettings } from './config.js';
+import { mountConsole } from './console/index.js';
+import type { ConsoleContext, ServiceDeps } from './context.js';
+import type { ServerDatabase, ServerDB } from './db.js';
+import { mountApi } from './http/api.js';
+import { mountNotify } from './http/notify.js';
+import { type Logger, silentLogger } from './log.js';
+import { MIGRATION_NAMESPACE, serverMigrations } from './schema.js';
+import { createServices, type ServerServices } from './services/index.js';
+
+export interface CreateServerDeps {
+  settings: ServerSettings;
+  /** An open database; when absent `settings.databaseUrl` is opened (and closed by `close()`). */
+  database?: ServerDatabase;
+  clock?: Clock;
+  /** fetch used towards the gateway (nopwd, notify_verify). */
+  fetch?: typeof fetch;
+  log?: Logger;
+  /**
+   * How to mount the console: default `mountConsole` from `./console/index.js`; `false` for none; or your own
+   * function.
+   */
+  console?: false | ((app: Hono, ctx: ConsoleContext) => void);
+  /** Start the queue/reconcile timer (default true). Tests turn it off and call `services.submission.tick()`. */
+  background?: boolean;
+}
+
+export interface AlirefundServer {
+  app: Hono;
+  services: ServerServices;
+  settings: ServerSettings;
+  database: ServerDatabase;
+  /** Stops the background work and closes the database if createServer opened it. */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the merchant server.
+ * @example
+ * const server = await createServer({ settings: parseServerEnv(process.env) });
+ * serve({ fetch: server.app.fetch, port: 3000 });
+ */
+export async function createServer(deps: CreateServerDeps): Promise<AlirefundServer> {
+  const { settings } = deps;
+  const ownDatabase = deps.database === undefined;
+  const database = deps.database ?? (await openDatabase<ServerDB>(settings.databaseUrl));
+  try {
+    await migrate(database, MIGRATION_NAMESPACE, serverMigrations);
+    const log = deps.log ?? silentLogger;
+    const clock = deps.clock ?? systemClock;
+    const serviceDeps: ServiceDeps = {
+      database,
+      settings,
+      config: settings.alipay,
+      clock,
+      log,
+      fetch: deps.fetch ?? ((input, init) => fetch(input, init)),
+    };
+    const services = createServices(serviceDeps);
+    if (settings.apiToken !== undefined) await services.tokens.ensureBootstrap(settings.apiToken);
+    if (settings.adminPassword !== undefined)
+      await services.operators.ensureBootstrapAdmin(settings.adminPassword);
+
+    const app = new Hono();
+    app.get('/healthz', (c) => c.text('ok'));
+    mountNotify(app, services.notifications, log);
+    mountApi(app, services, log);
+    const mount = deps.console === undefined ? mountConsole : deps.console;
+    if (mount !== false) mount(app, { services, settings, clock, log });
+
+    if (deps.background !== false) services.submission.start();
+    let closing: Promise<void> | undefined;
+    return {
+      app,
+      services,
+      settings,
+      database,
+      close() {
+        closing ??= (async () => {
+          await services.submission.stop();
+          if (ownDatabase) await database.close();
+        })();
+        return closing;
+      },
+    };
+  } catch (err) {
+    if (ownDatabase) await database.close().catch(() => {});
+    throw err;
+  }
+}

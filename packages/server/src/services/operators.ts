@@ -1,0 +1,204 @@
+/**
+ * Operators of the console: scrypt-hashed passwords (node:crypto), a bootstrap `admin`.
+ */
+import { randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
+import { nowIso, type ServiceDeps } from '../context.js';
+import { ServiceError } from '../errors.js';
+import type { AuditService } from './audit.js';
+
+const SCRYPT = { N: 16384, r: 8, p: 1, keylen: 32 } as const;
+
+function scrypt(
+  password: string,
+  salt: Buffer,
+  N: number,
+  r: number,
+  p: number,
+  keylen: number,
+): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    scryptCb(password.normalize('NFC'), salt, keylen, { N, r, p, maxmem: 256 * N * r }, (err, key) =>
+      err ? reject(err) : resolve(key),
+    );
+  });
+}
+
+/**
+ * Hashes a password: `scrypt$N$r$p$<salt base64>$<hash base64>`.
+ * @example await hashPassword('correct horse') // 'scrypt$16384$8$1$…$…'
+ */
+export async function hashPassword(password: string): Promise<string> {
+  const salt = randomBytes(16);
+  const key = await scrypt(password, salt, SCRYPT.N, SCRYPT.r, SCRYPT.p, SCRYPT.keylen);
+  return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString('base64')}$${key.toString('base64')}`;
+}
+
+/** Checks a password against {@link hashPassword}'s output in constant time. False for malformed hashes. */
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const parts = stored.split('$');
+  if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
+  const [N, r, p] = [Number(parts[1]), Number(parts[2]), Number(parts[3])];
+  const salt = Buffer.from(parts[4] ?? '', 'base64');
+  const expected = Buffer.from(parts[5] ?? '', 'base64');
+  if (!Number.isInteger(N) || !Number.isInteger(r) || !Number.isInteger(p) || expected.length < 16)
+    return false;
+  const actual = await scrypt(password, salt, N, r, p, expected.length);
+  return timingSafeEqual(actual, expected);
+}
+
+/** An operator as the services show it (never the hash). */
+export interface Operator {
+  id: number;
+  username: string;
+  displayName: string | null;
+  createdAt: string;
+  disabled: boolean;
+  lastLoginAt: string | null;
+}
+
+export interface OperatorService {
+  /** @throws ServiceError OPERATOR_EXISTS, VALIDATION_FAILED */
+  create(
+    input: { username: string; password: string; displayName?: string },
+    actor: string,
+  ): Promise<Operator>;
+  /** The operator when the password is right and the account enabled; null otherwise (same time either way). */
+  authenticate(username: string, password: string): Promise<Operator | null>;
+  setPassword(username: string, password: string, actor: string): Promise<void>;
+  get(id: number): Promise<Operator | null>;
+  list(): Promise<Operator[]>;
+  /** Creates `admin` with `password` when there is no operator at all. Returns whether it did. */
+  ensureBootstrapAdmin(password: string): Promise<boolean>;
+}
+
+const USERNAME_RE = /^[A-Za-z0-9._@-]{1,64}$/;
+let dummyHash: Promise<string> | undefined;
+
+export function createOperatorService(deps: ServiceDeps, audit: AuditService): OperatorService {
+  const { database, clock } = deps;
+  const toOperator = (r: {
+    id: number;
+    username: string;
+    display_name: string | null;
+    created_at: string;
+    disabled_at: string | null;
+    last_login_at: string | null;
+  }): Operator => ({
+    id: Number(r.id),
+    username: r.username,
+    displayName: r.display_name,
+    createdAt: r.created_at,
+    disabled: r.disabled_at !== null,
+    lastLoginAt: r.last_login_at,
+  });
+  const cols = ['id', 'username', 'display_name', 'created_at', 'disabled_at', 'last_login_at'] as const;
+
+  function checkPassword(password: string): void {
+    if (password.length < 8) {
+      throw new ServiceError(
+        'VALIDATION_FAILED',
+        'the password must be at least 8 characters long',
+        'password',
+      );
+    }
+  }
+
+  const service: OperatorService = {
+    async create(input, actor) {
+      if (!USERNAME_RE.test(input.username)) {
+        throw new ServiceError(
+          'VALIDATION_FAILED',
+          'the username must be 1 to 64 letters, digits or . _ @ -',
+          'username',
+        );
+      }
+      checkPassword(input.password);
+      const existing = await database.db
+        .selectFrom('srv_operators')
+        .select('id')
+        .where('username', '=', input.username)
+        .executeTakeFirst();
+      if (existing)
+        throw new ServiceError('OPERATOR_EXISTS', `operator ${input.username} already exists`, 'username');
+      const hash = await hashPassword(input.password);
+      const row = await database.db
+        .insertInto('srv_operators')
+        .values({
+          username: input.username,
+          password_hash: hash,
+          display_name: input.displayName ?? null,
+          created_at: nowIso(clock),
+          disabled_at: null,
+          last_login_at: null,
+        })
+        .returning(cols)
+        .executeTakeFirstOrThrow();
+      await audit.record({ actor, action: 'operator.create', target: input.username });
+      return toOperator(row);
+    },
+    async authenticate(username, password) {
+      const row = await database.db
+        .selectFrom('srv_operators')
+        .select([...cols, 'password_hash'])
+        .where('username', '=', username)
+        .executeTakeFirst();
+      if (!row) {
+        dummyHash ??= hashPassword('not-a-real-password');
+        await verifyPassword(password, await dummyHash);
+        return null;
+      }
+      const ok = await verifyPassword(password, row.password_hash);
+      if (!ok || row.disabled_at !== null) return null;
+      const at = nowIso(clock);
+      await database.db
+        .updateTable('srv_operators')
+        .set({ last_login_at: at })
+        .where('id', '=', row.id)
+        .execute();
+      return toOperator({ ...row, last_login_at: at });
+    },
+    async setPassword(username, password, actor) {
+      checkPassword(password);
+      const hash = await hashPassword(password);
+      const res = await database.db
+        .updateTable('srv_operators')
+        .set({ password_hash: hash })
+        .where('username', '=', username)
+        .executeTakeFirst();
+      if (res.numUpdatedRows === 0n)
+        throw new ServiceError('NOT_FOUND', `no operator ${username}`, 'username');
+      // Sessions of that operator end with the old password.
+      const op = await database.db
+        .selectFrom('srv_operators')
+        .select('id')
+        .where('username', '=', username)
+        .executeTakeFirstOrThrow();
+      await database.db.deleteFrom('srv_sessions').where('operator_id', '=', op.id).execute();
+      await audit.record({ actor, action: 'operator.set_password', target: username });
+    },
+    async get(id) {
+      const row = await database.db
+        .selectFrom('srv_operators')
+        .select(cols)
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return row ? toOperator(row) : null;
+    },
+    async list() {
+      const rows = await database.db.selectFrom('srv_operators').select(cols).orderBy('id').execute();
+      return rows.map(toOperator);
+    },
+    async ensureBootstrapAdmin(password) {
+      const any = await database.db.selectFrom('srv_operators').select('id').limit(1).executeTakeFirst();
+      if (any) return false;
+      try {
+        await service.create({ username: 'admin', password, displayName: 'Administrator' }, 'system');
+        return true;
+      } catch (err) {
+        if (err instanceof ServiceError && err.code === 'OPERATOR_EXISTS') return false;
+        throw err;
+      }
+    },
+  };
+  return service;
+}
