@@ -1,0 +1,783 @@
+/**
+ * The admin JSON API under `/sandbox/api/`: create partners, accounts and paid trades; read trades, batches,
+ * notifications and delivery attempts; redeliver; move the clock; inject faults. Every request with a body must
+ * be `application/json` (a browser cannot send that cross-site without a CORS preflight, which is never
+ * granted), so pages elsewhere cannot drive the API.
+ */
+import { beijingDate, formatBeijing, formatYuan } from '@alirefund/protocol';
+import { withTransaction } from '@alirefund/store';
+import { type Context, Hono } from 'hono';
+import { z } from 'zod';
+import { type Core, type Faults, noFaults } from './core.js';
+import { insertAccount, insertPartner, insertTrade } from './entities.js';
+import type { Dispatcher } from './outbox.js';
+import { effectiveStatus } from './processing.js';
+import {
+  type SeedProblem,
+  accountSeedSchema,
+  partnerSeedSchema,
+  tradeSeedSchema,
+  zodProblems,
+} from './seed.js';
+
+const nonNegInt = z.number().int().min(0);
+
+export const faultsPatchSchema = z.strictObject({
+  notify: z
+    .strictObject({
+      duplicate: nonNegInt.optional(),
+      drop: nonNegInt.optional(),
+      delayMs: nonNegInt.max(86_400_000).optional(),
+      reorder: nonNegInt.max(1000).optional(),
+    })
+    .optional(),
+  forceCodes: z
+    .array(
+      z.strictObject({
+        tradeNo: z.string().min(1),
+        code: z
+          .string()
+          .regex(/^[A-Z][A-Z0-9_]*$/, {
+            message: 'must be an upper-case result code such as SELLER_BALANCE_NOT_ENOUGH',
+          }),
+        times: z.number().int().min(1).default(1),
+      }),
+    )
+    .optional(),
+  systemErrorAfterAccept: nonNegInt.optional(),
+  slowResponseMs: nonNegInt.max(120_000).optional(),
+  pauseProcessing: z.boolean().optional(),
+});
+
+const clockSchema = z.union([
+  z.strictObject({ offsetMs: z.number().int() }),
+  z.strictObject({ advanceMs: z.number().int() }),
+  z.strictObject({ now: z.string() }),
+]);
+
+function yuan(fen: number | string | bigint | null): string | null {
+  if (fen === null) return null;
+  const n = Number(fen);
+  return n < 0 ? `-${formatYuan(-n)}` : formatYuan(n);
+}
+
+async function jsonBody(
+  c: Context,
+): Promise<{ ok: true; value: unknown } | { ok: false; response: Response }> {
+  const type = c.req.header('content-type') ?? '';
+  if (!/^application\/json\b/i.test(type)) {
+    return {
+      ok: false,
+      response: c.json(
+        { error: 'unsupported_media_type', message: 'send the body as application/json' },
+        415,
+      ),
+    };
+  }
+  try {
+    return { ok: true, value: await c.req.json() };
+  } catch (e) {
+    return { ok: false, response: c.json({ error: 'invalid_json', message: (e as Error).message }, 400) };
+  }
+}
+
+function invalid(c: Context, problems: SeedProblem[]): Response {
+  return c.json(
+    { error: 'invalid', message: problems.map((p) => `${p.path}: ${p.message}`).join('; '), problems },
+    400,
+  );
+}
+
+function limitOf(c: Context, dflt = 100): number {
+  const n = Number(c.req.query('limit') ?? dflt);
+  return Number.isInteger(n) && n > 0 ? Math.min(n, 1000) : dflt;
+}
+
+/** Parses a clock target: ISO-8601 or `yyyy-MM-dd HH:mm:ss` (Beijing). */
+function parseInstant(text: string): number | null {
+  const bj = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/.exec(text);
+  if (bj) {
+    const [y, mo, d, hh, mi, s] = bj.slice(1).map(Number) as [number, number, number, number, number, number];
+    return Date.UTC(y, mo - 1, d, hh, mi, s) - 8 * 3_600_000;
+  }
+  const t = Date.parse(text);
+  return Number.isNaN(t) ? null : t;
+}
+
+export function clockView(core: Core) {
+  const now = core.now();
+  return {
+    now: new Date(now).toISOString(),
+    beijing: formatBeijing(now),
+    beijingDate: beijingDate(now),
+    offsetMs: core.clockOffsetMs,
+  };
+}
+
+export function adminRoutes(core: Core, dispatcher: Dispatcher, onUnpause: () => void): Hono {
+  const app = new Hono();
+  const db = core.db;
+
+  app.get('/', (c) =>
+    c.json({
+      endpoints: [
+        'GET/POST /sandbox/api/partners',
+        'GET /sandbox/api/partners/:partner',
+        'GET/POST /sandbox/api/accounts',
+        'GET /sandbox/api/accounts/:accountId',
+        'GET/POST /sandbox/api/trades',
+        'GET /sandbox/api/trades/:tradeNo',
+        'GET /sandbox/api/batches',
+        'GET /sandbox/api/batches/:partner/:batchNo',
+        'GET /sandbox/api/notifications',
+        'GET /sandbox/api/notifications/:id',
+        'POST /sandbox/api/notifications/:id/redeliver',
+        'GET /sandbox/api/deliveries',
+        'POST /sandbox/api/dispatch',
+        'GET /sandbox/api/ledger',
+        'GET/PUT /sandbox/api/clock',
+        'GET/PUT/DELETE /sandbox/api/faults',
+        'GET /sandbox/api/requests',
+        'GET /sandbox/api/alipay-public-key',
+      ],
+    }),
+  );
+
+  // ---- partners
+  app.get('/partners', async (c) => {
+    const rows = await db
+      .selectFrom('sbx_partners')
+      .innerJoin('sbx_accounts', 'sbx_accounts.account_id', 'sbx_partners.partner')
+      .select(['partner', 'sbx_partners.email', 'services', 'balance_fen', 'rsa_public_key', 'md5_key'])
+      .orderBy('partner')
+      .execute();
+    return c.json({
+      partners: rows.map((r) => ({
+        partner: r.partner,
+        email: r.email,
+        services: r.services.split(',').filter(Boolean),
+        balance: yuan(r.balance_fen),
+        balanceFen: Number(r.balance_fen),
+        rsa: r.rsa_public_key !== null,
+        keyHint: `…${r.md5_key.slice(-4)}`,
+      })),
+    });
+  });
+  app.get('/partners/:partner', async (c) => {
+    const r = await db
+      .selectFrom('sbx_partners')
+      .innerJoin('sbx_accounts', 'sbx_accounts.account_id', 'sbx_partners.partner')
+      .select(['partner', 'sbx_partners.email', 'services', 'balance_fen', 'rsa_public_key', 'md5_key'])
+      .where('partner', '=', c.req.param('partner'))
+      .executeTakeFirst();
+    if (!r) return c.json({ error: 'not_found', message: `no partner ${c.req.param('partner')}` }, 404);
+    const signed = await db
+      .selectFrom('sbx_protocols')
+      .select('user_id')
+      .where('partner', '=', r.partner)
+      .execute();
+    return c.json({
+      partner: r.partner,
+      email: r.email,
+      services: r.services.split(',').filter(Boolean),
+      balance: yuan(r.balance_fen),
+      balanceFen: Number(r.balance_fen),
+      rsa: r.rsa_public_key !== null,
+      keyHint: `…${r.md5_key.slice(-4)}`,
+      signedAccounts: signed.map((s) => s.user_id),
+    });
+  });
+  app.post('/partners', async (c) => {
+    const body = await jsonBody(c);
+    if (!body.ok) return body.response;
+    const parsed = partnerSeedSchema.safeParse(body.value);
+    if (!parsed.success) return invalid(c, zodProblems(parsed.error));
+    const created = await withTransaction(core.database, async (trx) => {
+      const clash = await trx
+        .selectFrom('sbx_accounts')
+        .select('account_id')
+        .where((eb) =>
+          eb.or([eb('account_id', '=', parsed.data.partner), eb('email', '=', parsed.data.email)]),
+        )
+        .executeTakeFirst();
+      if (clash) return false;
+      return insertPartner(trx, parsed.data, core.now());
+    });
+    if (!created)
+      return c.json(
+        {
+          error: 'conflict',
+          message: `partner ${parsed.data.partner} or email ${parsed.data.email} already exists`,
+        },
+        409,
+      );
+    return c.json({ partner: parsed.data.partner, created: true }, 201);
+  });
+
+  // ---- accounts
+  app.get('/accounts', async (c) => {
+    const rows = await db
+      .selectFrom('sbx_accounts')
+      .selectAll()
+      .orderBy('kind')
+      .orderBy('account_id')
+      .execute();
+    return c.json({
+      accounts: rows.map((r) => ({
+        accountId: r.account_id,
+        email: r.email,
+        kind: r.kind,
+        balance: yuan(r.balance_fen),
+        balanceFen: Number(r.balance_fen),
+      })),
+    });
+  });
+  app.get('/accounts/:id', async (c) => {
+    const id = c.req.param('id');
+    const r = await db.selectFrom('sbx_accounts').selectAll().where('account_id', '=', id).executeTakeFirst();
+    if (!r) return c.json({ error: 'not_found', message: `no account ${id}` }, 404);
+    const entries = await db
+      .selectFrom('sbx_entries')
+      .selectAll()
+      .where('account_id', '=', id)
+      .orderBy('id', 'desc')
+      .limit(limitOf(c))
+      .execute();
+    const signed = await db.selectFrom('sbx_protocols').select('partner').where('user_id', '=', id).execute();
+    return c.json({
+      accountId: r.account_id,
+      email: r.email,
+      kind: r.kind,
+      balance: yuan(r.balance_fen),
+      balanceFen: Number(r.balance_fen),
+      signedWith: signed.map((s) => s.partner),
+      entries: entries.map((e) => ({
+        id: Number(e.id),
+        txnId: e.txn_id,
+        amount: yuan(e.amount_fen),
+        amountFen: Number(e.amount_fen),
+        kind: e.kind,
+        partner: e.partner,
+        batchNo: e.batch_no,
+        tradeNo: e.trade_no,
+        at: new Date(Number(e.created_at)).toISOString(),
+      })),
+    });
+  });
+  app.post('/accounts', async (c) => {
+    const body = await jsonBody(c);
+    if (!body.ok) return body.response;
+    const parsed = accountSeedSchema.safeParse(body.value);
+    if (!parsed.success) return invalid(c, zodProblems(parsed.error));
+    const a = parsed.data;
+    const result = await withTransaction(core.database, async (trx) => {
+      const problems: SeedProblem[] = [];
+      for (const [i, p] of (a.signedWith ?? []).entries()) {
+        if (
+          !(await trx
+            .selectFrom('sbx_partners')
+            .select('partner')
+            .where('partner', '=', p)
+            .executeTakeFirst())
+        ) {
+          problems.push({ path: `signedWith[${i}]`, message: `partner ${p} does not exist` });
+        }
+      }
+      if (problems.length > 0) return { problems };
+      const clash = await trx
+        .selectFrom('sbx_accounts')
+        .select('account_id')
+        .where((eb) => eb.or([eb('account_id', '=', a.userId), eb('email', '=', a.email)]))
+        .executeTakeFirst();
+      if (clash) return { conflict: true };
+      const all =
+        a.signedWith ??
+        (await trx.selectFrom('sbx_partners').select('partner').execute()).map((r) => r.partner);
+      await insertAccount(trx, a, all, core.now());
+      return { created: true };
+    });
+    if ('problems' in result) return invalid(c, result.problems);
+    if ('conflict' in result)
+      return c.json(
+        { error: 'conflict', message: `account ${a.userId} or email ${a.email} already exists` },
+        409,
+      );
+    return c.json({ accountId: a.userId, created: true }, 201);
+  });
+
+  // ---- trades
+  app.get('/trades', async (c) => {
+    let q = db
+      .selectFrom('sbx_trades')
+      .selectAll()
+      .orderBy('created_at', 'desc')
+      .orderBy('trade_no')
+      .limit(limitOf(c, 200));
+    const partner = c.req.query('partner');
+    if (partner) q = q.where('partner', '=', partner);
+    const rows = await q.execute();
+    const refunds = await refundedByTrade(rows.map((r) => r.trade_no));
+    return c.json({ trades: rows.map((r) => tradeView(r, refunds.get(r.trade_no))) });
+  });
+  app.get('/trades/:tradeNo', async (c) => {
+    const tradeNo = c.req.param('tradeNo');
+    const r = await db
+      .selectFrom('sbx_trades')
+      .selectAll()
+      .where('trade_no', '=', tradeNo)
+      .executeTakeFirst();
+    if (!r) return c.json({ error: 'not_found', message: `no trade ${tradeNo}` }, 404);
+    const refunds = await refundedByTrade([tradeNo]);
+    const records = await db
+      .selectFrom('sbx_batch_records')
+      .selectAll()
+      .where('trade_no', '=', tradeNo)
+      .orderBy('processed_at')
+      .execute();
+    const royalties = await db
+      .selectFrom('sbx_trade_royalties')
+      .selectAll()
+      .where('trade_no', '=', tradeNo)
+      .execute();
+    return c.json({
+      ...tradeView(r, refunds.get(tradeNo)),
+      royalties: royalties.map((y) => ({
+        accountId: y.account_id,
+        amount: yuan(y.amount_fen),
+        amountFen: Number(y.amount_fen),
+      })),
+      refunds: records.map((b) => ({
+        partner: b.partner,
+        batchNo: b.batch_no,
+        recordNo: Number(b.record_no),
+        amount: yuan(b.amount_fen),
+        code: b.code,
+        succeeded: Number(b.succeeded) === 1,
+        at: new Date(Number(b.processed_at)).toISOString(),
+      })),
+    });
+  });
+  app.post('/trades', async (c) => {
+    const body = await jsonBody(c);
+    if (!body.ok) return body.response;
+    const parsed = tradeSeedSchema.safeParse(body.value);
+    if (!parsed.success) return invalid(c, zodProblems(parsed.error));
+    const problems: SeedProblem[] = [];
+    const created = await withTransaction(core.database, (trx) => {
+      problems.length = 0;
+      return insertTrade(trx, parsed.data, '(body)', core.now(), problems);
+    });
+    if (problems.length > 0)
+      return invalid(
+        c,
+        problems.map((p) => ({ ...p, path: p.path.replace(/^\(body\)\./, '') })),
+      );
+    if (!created)
+      return c.json({ error: 'conflict', message: `trade ${parsed.data.tradeNo} already exists` }, 409);
+    return c.json({ tradeNo: parsed.data.tradeNo, created: true }, 201);
+  });
+
+  async function refundedByTrade(tradeNos: string[]): Promise<Map<string, { fen: number; count: number }>> {
+    const out = new Map<string, { fen: number; count: number }>();
+    for (let i = 0; i < tradeNos.length; i += 400) {
+      const part = tradeNos.slice(i, i + 400);
+      if (part.length === 0) continue;
+      const rows = await db
+        .selectFrom('sbx_batch_records')
+        .select((eb) => [
+          'trade_no',
+          eb.fn.sum<number>('amount_fen').as('fen'),
+          eb.fn.countAll<number>().as('count'),
+        ])
+        .where('trade_no', 'in', part)
+        .where('succeeded', '=', 1)
+        .groupBy('trade_no')
+        .execute();
+      for (const r of rows) out.set(r.trade_no, { fen: Number(r.fen), count: Number(r.count) });
+    }
+    return out;
+  }
+
+  function tradeView(
+    r: {
+      trade_no: string;
+      partner: string;
+      seller_id: string;
+      out_trade_no: string | null;
+      buyer_email: string | null;
+      amount_fen: number;
+      status: string;
+      notify_url: string | null;
+    },
+    refunded: { fen: number; count: number } | undefined,
+  ) {
+    const fen = refunded?.fen ?? 0;
+    return {
+      tradeNo: r.trade_no,
+      partner: r.partner,
+      sellerId: r.seller_id,
+      outTradeNo: r.out_trade_no,
+      buyerEmail: r.buyer_email,
+      amount: yuan(r.amount_fen),
+      amountFen: Number(r.amount_fen),
+      status: effectiveStatus(r.status, Number(r.amount_fen), fen),
+      createdStatus: r.status,
+      refunded: yuan(fen),
+      refundedFen: fen,
+      refundCount: refunded?.count ?? 0,
+      notifyUrl: r.notify_url,
+    };
+  }
+
+  // ---- batches
+  app.get('/batches', async (c) => {
+    let q = db
+      .selectFrom('sbx_batches')
+      .select([
+        'partner',
+        'batch_no',
+        'service',
+        'status',
+        'locked',
+        'record_count',
+        'success_num',
+        'notify_url',
+        'created_at',
+        'accepted_at',
+        'processed_at',
+        'wrong_passwords',
+      ])
+      .orderBy('created_at', 'desc')
+      .orderBy('batch_no', 'desc')
+      .limit(limitOf(c));
+    const partner = c.req.query('partner');
+    if (partner) q = q.where('partner', '=', partner);
+    const status = c.req.query('status');
+    if (status === 'awaiting_confirmation' || status === 'queued' || status === 'done')
+      q = q.where('status', '=', status);
+    const rows = await q.execute();
+    return c.json({ batches: rows.map(batchView) });
+  });
+  app.get('/batches/:partner/:batchNo', async (c) => {
+    const partner = c.req.param('partner');
+    const batchNo = c.req.param('batchNo');
+    const b = await db
+      .selectFrom('sbx_batches')
+      .selectAll()
+      .where('partner', '=', partner)
+      .where('batch_no', '=', batchNo)
+      .executeTakeFirst();
+    if (!b) return c.json({ error: 'not_found', message: `no batch ${partner}/${batchNo}` }, 404);
+    const records = await db
+      .selectFrom('sbx_batch_records')
+      .selectAll()
+      .where('partner', '=', partner)
+      .where('batch_no', '=', batchNo)
+      .orderBy('record_no')
+      .execute();
+    const notifications = await db
+      .selectFrom('sbx_notifications')
+      .selectAll()
+      .where('partner', '=', partner)
+      .where('batch_no', '=', batchNo)
+      .orderBy('id')
+      .execute();
+    return c.json({
+      ...batchView(b),
+      charset: b.charset,
+      signType: b.sign_type,
+      sellerId: b.seller_id,
+      useFreezeAmount: Number(b.use_freeze) === 1,
+      detailData: b.detail_data,
+      resultDetails: b.result_details,
+      records: records.map((r) => ({
+        recordNo: Number(r.record_no),
+        tradeNo: r.trade_no,
+        amount: yuan(r.amount_fen),
+        code: r.code,
+        succeeded: Number(r.succeeded) === 1,
+        result: JSON.parse(r.result_json) as unknown,
+      })),
+      notifications: notifications.map(notificationView),
+    });
+  });
+
+  function batchView(b: {
+    partner: string;
+    batch_no: string;
+    service: string;
+    status: string;
+    locked: number;
+    record_count: number;
+    success_num: number | null;
+    notify_url: string | null;
+    created_at: number;
+    accepted_at: number | null;
+    processed_at: number | null;
+    wrong_passwords: number;
+  }) {
+    const iso = (t: number | null) => (t === null ? null : new Date(Number(t)).toISOString());
+    return {
+      partner: b.partner,
+      batchNo: b.batch_no,
+      service: b.service,
+      status: b.status,
+      lockError: Number(b.locked) === 1,
+      recordCount: Number(b.record_count),
+      successNum: b.success_num === null ? null : Number(b.success_num),
+      notifyUrl: b.notify_url,
+      wrongPasswords: Number(b.wrong_passwords),
+      createdAt: iso(b.created_at),
+      acceptedAt: iso(b.accepted_at),
+      processedAt: iso(b.processed_at),
+    };
+  }
+
+  // ---- notifications and deliveries
+  function notificationView(n: {
+    id: number;
+    partner: string;
+    batch_no: string | null;
+    trade_no: string | null;
+    kind: string;
+    notify_id: string;
+    url: string;
+    charset: string;
+    sign_type: string;
+    status: string;
+    attempts: number;
+    max_attempts: number;
+    next_attempt_at: number;
+    last_attempt_at: number | null;
+    created_at: number;
+    delivered_at: number | null;
+    params_json: string;
+  }) {
+    const iso = (t: number | null) => (t === null ? null : new Date(Number(t)).toISOString());
+    return {
+      id: Number(n.id),
+      partner: n.partner,
+      batchNo: n.batch_no,
+      tradeNo: n.trade_no,
+      kind: n.kind,
+      notifyId: n.notify_id,
+      url: n.url,
+      charset: n.charset,
+      signType: n.sign_type,
+      status: n.status,
+      attempts: Number(n.attempts),
+      maxAttempts: Number(n.max_attempts),
+      nextAttemptAt: n.status === 'pending' || n.status === 'held' ? iso(n.next_attempt_at) : null,
+      lastAttemptAt: iso(n.last_attempt_at),
+      createdAt: iso(n.created_at),
+      deliveredAt: iso(n.delivered_at),
+      params: JSON.parse(n.params_json) as Record<string, string>,
+    };
+  }
+  app.get('/notifications', async (c) => {
+    let q = db.selectFrom('sbx_notifications').selectAll().orderBy('id', 'desc').limit(limitOf(c));
+    const partner = c.req.query('partner');
+    if (partner) q = q.where('partner', '=', partner);
+    const batchNo = c.req.query('batchNo');
+    if (batchNo) q = q.where('batch_no', '=', batchNo);
+    const kind = c.req.query('kind');
+    if (kind === 'batch_refund_notify' || kind === 'trade_status_sync') q = q.where('kind', '=', kind);
+    const status = c.req.query('status');
+    if (status === 'pending' || status === 'held' || status === 'delivered' || status === 'failed')
+      q = q.where('status', '=', status);
+    return c.json({ notifications: (await q.execute()).map(notificationView) });
+  });
+  app.get('/notifications/:id', async (c) => {
+    const id = Number(c.req.param('id'));
+    const n = Number.isSafeInteger(id)
+      ? await db.selectFrom('sbx_notifications').selectAll().where('id', '=', id).executeTakeFirst()
+      : undefined;
+    if (!n) return c.json({ error: 'not_found', message: `no notification ${c.req.param('id')}` }, 404);
+    const deliveries = await db
+      .selectFrom('sbx_deliveries')
+      .selectAll()
+      .where('notification_id', '=', id)
+      .orderBy('id')
+      .execute();
+    return c.json({ ...notificationView(n), deliveries: deliveries.map(deliveryView) });
+  });
+  app.post('/notifications/:id/redeliver', async (c) => {
+    const id = Number(c.req.param('id'));
+    const n = Number.isSafeInteger(id)
+      ? await db.selectFrom('sbx_notifications').selectAll().where('id', '=', id).executeTakeFirst()
+      : undefined;
+    if (!n) return c.json({ error: 'not_found', message: `no notification ${c.req.param('id')}` }, 404);
+    await db
+      .updateTable('sbx_notifications')
+      .set({
+        status: 'pending',
+        next_attempt_at: core.now(),
+        max_attempts: Math.max(Number(n.max_attempts), Number(n.attempts) + 1),
+      })
+      .where('id', '=', id)
+      .execute();
+    const sent = c.req.query('wait') === 'false' ? null : await dispatcher.runDue();
+    const after = await db
+      .selectFrom('sbx_notifications')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
+    return c.json({ ...notificationView(after), handled: sent });
+  });
+  function deliveryView(d: {
+    id: number;
+    notification_id: number;
+    attempt: number;
+    started_at: number;
+    outcome: string;
+    http_status: number | null;
+    request_body: string;
+    response_body: string | null;
+    latency_ms: number | null;
+    error: string | null;
+  }) {
+    return {
+      id: Number(d.id),
+      notificationId: Number(d.notification_id),
+      attempt: Number(d.attempt),
+      at: new Date(Number(d.started_at)).toISOString(),
+      outcome: d.outcome,
+      httpStatus: d.http_status === null ? null : Number(d.http_status),
+      latencyMs: d.latency_ms === null ? null : Number(d.latency_ms),
+      requestBody: d.request_body,
+      responseBody: d.response_body,
+      error: d.error,
+    };
+  }
+  app.get('/deliveries', async (c) => {
+    let q = db.selectFrom('sbx_deliveries').selectAll().orderBy('id', 'desc').limit(limitOf(c));
+    const nid = c.req.query('notificationId');
+    if (nid !== undefined && Number.isSafeInteger(Number(nid)))
+      q = q.where('notification_id', '=', Number(nid));
+    return c.json({ deliveries: (await q.execute()).map(deliveryView) });
+  });
+  app.post('/dispatch', async (c) => c.json({ handled: await dispatcher.runDue() }));
+
+  // ---- ledger
+  app.get('/ledger', async (c) => {
+    const sums = await db
+      .selectFrom('sbx_entries')
+      .select((eb) => [
+        'account_id',
+        eb.fn.sum<number>('amount_fen').as('fen'),
+        eb.fn.countAll<number>().as('n'),
+      ])
+      .groupBy('account_id')
+      .execute();
+    const byAccount = new Map(sums.map((s) => [s.account_id, { fen: Number(s.fen), n: Number(s.n) }]));
+    const accounts = await db.selectFrom('sbx_accounts').selectAll().orderBy('account_id').execute();
+    const txns = await db
+      .selectFrom('sbx_entries')
+      .select((eb) => ['txn_id', eb.fn.sum<number>('amount_fen').as('fen')])
+      .groupBy('txn_id')
+      .having((eb) => eb.fn.sum('amount_fen'), '!=', 0)
+      .execute();
+    const total = sums.reduce((s, x) => s + Number(x.fen), 0);
+    const rows = accounts.map((a) => ({
+      accountId: a.account_id,
+      kind: a.kind,
+      balanceFen: Number(a.balance_fen),
+      entriesFen: byAccount.get(a.account_id)?.fen ?? 0,
+      entries: byAccount.get(a.account_id)?.n ?? 0,
+    }));
+    return c.json({
+      sumFen: total,
+      entryCount: sums.reduce((s, x) => s + Number(x.n), 0),
+      unbalancedTxns: txns.map((t) => t.txn_id),
+      balancesMatchEntries: rows.every((r) => r.balanceFen === r.entriesFen),
+      accounts: rows,
+    });
+  });
+
+  // ---- clock
+  app.get('/clock', (c) => c.json(clockView(core)));
+  const setClock = async (c: Context) => {
+    const body = await jsonBody(c);
+    if (!body.ok) return body.response;
+    const parsed = clockSchema.safeParse(body.value);
+    if (!parsed.success)
+      return invalid(c, [
+        {
+          path: '(body)',
+          message: 'give {"offsetMs": n}, {"advanceMs": n} or {"now": "2026-01-02 03:04:05"}',
+        },
+      ]);
+    const v = parsed.data;
+    if ('offsetMs' in v) core.clockOffsetMs = v.offsetMs;
+    else if ('advanceMs' in v) core.clockOffsetMs += v.advanceMs;
+    else {
+      const t = parseInstant(v.now);
+      if (t === null)
+        return invalid(c, [{ path: 'now', message: 'must be ISO-8601 or yyyy-MM-dd HH:mm:ss (Beijing)' }]);
+      core.clockOffsetMs += t - core.now();
+    }
+    await core.saveSettings();
+    core.kick();
+    return c.json(clockView(core));
+  };
+  app.put('/clock', setClock);
+  app.post('/clock', setClock);
+
+  // ---- faults
+  app.get('/faults', (c) => c.json(core.faults));
+  const patchFaults = async (c: Context) => {
+    const body = await jsonBody(c);
+    if (!body.ok) return body.response;
+    const parsed = faultsPatchSchema.safeParse(body.value);
+    if (!parsed.success) return invalid(c, zodProblems(parsed.error));
+    const f: Faults = core.faults;
+    const v = parsed.data;
+    const wasPaused = f.pauseProcessing;
+    if (v.notify)
+      f.notify = {
+        ...f.notify,
+        ...Object.fromEntries(Object.entries(v.notify).filter(([, x]) => x !== undefined)),
+      };
+    if (v.forceCodes)
+      f.forceCodes = v.forceCodes.map((x) => ({ tradeNo: x.tradeNo, code: x.code, times: x.times }));
+    if (v.systemErrorAfterAccept !== undefined) f.systemErrorAfterAccept = v.systemErrorAfterAccept;
+    if (v.slowResponseMs !== undefined) f.slowResponseMs = v.slowResponseMs;
+    if (v.pauseProcessing !== undefined) f.pauseProcessing = v.pauseProcessing;
+    await core.saveSettings();
+    if (wasPaused && !f.pauseProcessing) onUnpause();
+    return c.json(f);
+  };
+  app.put('/faults', patchFaults);
+  app.post('/faults', patchFaults);
+  app.delete('/faults', async (c) => {
+    const wasPaused = core.faults.pauseProcessing;
+    core.faults = noFaults();
+    await core.saveSettings();
+    if (wasPaused) onUnpause();
+    return c.json(core.faults);
+  });
+
+  // ---- misc
+  app.get('/requests', async (c) => {
+    const rows = await db
+      .selectFrom('sbx_requests')
+      .selectAll()
+      .orderBy('id', 'desc')
+      .limit(limitOf(c))
+      .execute();
+    return c.json({
+      requests: rows.map((r) => ({
+        id: Number(r.id),
+        at: new Date(Number(r.at)).toISOString(),
+        method: r.method,
+        service: r.service,
+        partner: r.partner,
+        batchNo: r.batch_no,
+        outcome: r.outcome,
+        message: r.message,
+      })),
+    });
+  });
+  app.get('/alipay-public-key', (c) => c.json({ pem: core.alipayKey.publicKeyPem }));
+  return app;
+}

@@ -1,0 +1,479 @@
+/**
+ * Processing an accepted batch against the ledger: every per-record business rule, each with its code
+ * (README "Per-record rules"), records independent of each other, every money movement a balanced pair of
+ * ledger entries. One batch at a time (a process-wide lock) in one database transaction.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  type Charset,
+  type DetailRecord,
+  type ResultRecord,
+  SERVICE_PWD,
+  decodeDetailData,
+  encodeResultDetails,
+  formatBeijing,
+  formatYuan,
+} from '@alirefund/protocol';
+import { withTransaction } from '@alirefund/store';
+import type { Insertable } from 'kysely';
+import type { Core, SandboxTrx } from './core.js';
+import { BUYERS_ACCOUNT } from './entities.js';
+import { type Enqueued, type NotifyFaultUse, enqueueNotification } from './outbox.js';
+import type { BatchRecordTable, EntryTable, TradeTable } from './schema.js';
+
+/** At most this many refunds per trade (nopwd rules §4). */
+export const MAX_REFUNDS_PER_TRADE = 99;
+
+/** The outcome of processing one batch. */
+export interface ProcessOutcome {
+  partner: string;
+  batchNo: string;
+  recordCount: number;
+  successNum: number;
+  resultDetails: string;
+  notifications: Enqueued[];
+}
+
+const CHUNK = 400;
+
+function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/**
+ * The status a trade has now: a TRADE_SUCCESS trade whose refunds reach its amount is TRADE_CLOSED.
+ */
+export function effectiveStatus(baseStatus: string, amountFen: number, refundedFen: number): string {
+  return baseStatus === 'TRADE_SUCCESS' && amountFen > 0 && refundedFen >= amountFen
+    ? 'TRADE_CLOSED'
+    : baseStatus;
+}
+
+interface EntryDraft {
+  account: string;
+  fen: number;
+  kind: 'trade_refund' | 'royalty_refund';
+}
+
+type Trade = Pick<
+  TradeTable,
+  | 'trade_no'
+  | 'partner'
+  | 'seller_id'
+  | 'amount_fen'
+  | 'status'
+  | 'notify_url'
+  | 'out_trade_no'
+  | 'buyer_email'
+>;
+
+/** Runs the batch if it is queued; returns null if it is not (already processed, unknown, awaiting confirmation). */
+export async function processBatch(
+  core: Core,
+  partner: string,
+  batchNo: string,
+): Promise<ProcessOutcome | null> {
+  const outcome = await core.processing.run(async () => {
+    const use: FaultUse = { forced: new Map(), notify: { reorder: 0 } };
+    const result = await withTransaction(core.database, (trx) => {
+      use.forced.clear();
+      use.notify.reorder = 0;
+      return processInTransaction(core, trx, partner, batchNo, use);
+    });
+    if (result) await commitFaultUse(core, use);
+    return result;
+  });
+  if (outcome) {
+    core.log({
+      event: 'batch_processed',
+      partner,
+      batchNo,
+      records: outcome.recordCount,
+      successNum: outcome.successNum,
+      notifications: outcome.notifications.length,
+    });
+    core.kick();
+  }
+  return outcome;
+}
+
+interface FaultUse {
+  /** index in faults.forceCodes → times used */
+  forced: Map<number, number>;
+  notify: NotifyFaultUse;
+}
+
+async function commitFaultUse(core: Core, use: FaultUse): Promise<void> {
+  if (use.forced.size === 0 && use.notify.reorder === 0) return;
+  const f = core.faults;
+  for (const [i, n] of use.forced) {
+    const fc = f.forceCodes[i];
+    if (fc) fc.times -= n;
+  }
+  f.forceCodes = f.forceCodes.filter((fc) => fc.times > 0);
+  f.notify.reorder = Math.max(0, f.notify.reorder - use.notify.reorder);
+  await core.saveSettings();
+}
+
+async function processInTransaction(
+  core: Core,
+  trx: SandboxTrx,
+  partner: string,
+  batchNo: string,
+  use: FaultUse,
+): Promise<ProcessOutcome | null> {
+  const batch = await trx
+    .selectFrom('sbx_batches')
+    .selectAll()
+    .where('partner', '=', partner)
+    .where('batch_no', '=', batchNo)
+    .executeTakeFirst();
+  if (batch?.status !== 'queued') return null;
+  const now = core.now();
+  const charset = batch.charset as Charset;
+  const decoded = decodeDetailData(batch.detail_data, {
+    charset,
+    mode: batch.service === SERVICE_PWD ? 'pwd' : 'nopwd',
+  });
+  if (!decoded.ok)
+    throw new Error(
+      `batch ${partner}/${batchNo}: stored detail_data no longer decodes: ${decoded.issues[0]?.message}`,
+    );
+  const records = decoded.value;
+
+  // ---- load everything the rules need, in a few set-based queries
+  const tradeNos = [...new Set(records.map((r) => r.tradeNo))];
+  const trades = new Map<string, Trade>();
+  const refunded = new Map<string, { fen: number; count: number }>();
+  for (const part of chunks(tradeNos)) {
+    const rows = await trx
+      .selectFrom('sbx_trades')
+      .select([
+        'trade_no',
+        'partner',
+        'seller_id',
+        'amount_fen',
+        'status',
+        'notify_url',
+        'out_trade_no',
+        'buyer_email',
+      ])
+      .where('trade_no', 'in', part)
+      .execute();
+    for (const t of rows) trades.set(t.trade_no, { ...t, amount_fen: Number(t.amount_fen) });
+    const sums = await trx
+      .selectFrom('sbx_batch_records')
+      .select((eb) => [
+        'trade_no',
+        eb.fn.sum<number>('amount_fen').as('fen'),
+        eb.fn.countAll<number>().as('count'),
+      ])
+      .where('trade_no', 'in', part)
+      .where('succeeded', '=', 1)
+      .groupBy('trade_no')
+      .execute();
+    for (const s of sums) refunded.set(s.trade_no, { fen: Number(s.fen), count: Number(s.count) });
+  }
+  const royaltyTrades = [
+    ...new Set(records.filter((r) => (r.royalties?.length ?? 0) > 0).map((r) => r.tradeNo)),
+  ];
+  const distributed = new Map<string, number>();
+  const royaltyRefunded = new Map<string, number>();
+  for (const part of chunks(royaltyTrades)) {
+    const rows = await trx
+      .selectFrom('sbx_trade_royalties')
+      .selectAll()
+      .where('trade_no', 'in', part)
+      .execute();
+    for (const r of rows) distributed.set(`${r.trade_no}\u0000${r.account_id}`, Number(r.amount_fen));
+    const back = await trx
+      .selectFrom('sbx_entries')
+      .select((eb) => ['trade_no', 'account_id', eb.fn.sum<number>('amount_fen').as('fen')])
+      .where('kind', '=', 'royalty_refund')
+      .where('amount_fen', '<', 0)
+      .where('trade_no', 'in', part)
+      .groupBy(['trade_no', 'account_id'])
+      .execute();
+    for (const b of back) royaltyRefunded.set(`${b.trade_no}\u0000${b.account_id}`, -Number(b.fen));
+  }
+  const ids = new Set<string>([partner]);
+  const emails = new Set<string>();
+  if (batch.seller_id) ids.add(batch.seller_id);
+  for (const t of trades.values()) ids.add(t.seller_id);
+  for (const r of records) {
+    for (const y of r.royalties ?? []) {
+      if (y.outUserId) ids.add(y.outUserId);
+      else emails.add(y.outAccount);
+      if (y.inUserId) ids.add(y.inUserId);
+      else emails.add(y.inAccount);
+    }
+  }
+  const balances = new Map<string, number>();
+  const byEmail = new Map<string, string>();
+  for (const part of chunks([...ids])) {
+    for (const a of await trx
+      .selectFrom('sbx_accounts')
+      .select(['account_id', 'email', 'balance_fen'])
+      .where('account_id', 'in', part)
+      .execute()) {
+      balances.set(a.account_id, Number(a.balance_fen));
+    }
+  }
+  for (const part of chunks([...emails])) {
+    for (const a of await trx
+      .selectFrom('sbx_accounts')
+      .select(['account_id', 'email', 'balance_fen'])
+      .where('email', 'in', part)
+      .execute()) {
+      balances.set(a.account_id, Number(a.balance_fen));
+      if (a.email) byEmail.set(a.email, a.account_id);
+    }
+  }
+  const signed = new Set(
+    (await trx.selectFrom('sbx_protocols').select('user_id').where('partner', '=', partner).execute()).map(
+      (r) => r.user_id,
+    ),
+  );
+
+  // ---- the rules, record by record (later records see earlier ones' effects)
+  const resolve = (userId: string, email: string): string | undefined => {
+    if (userId !== '') return balances.has(userId) ? userId : undefined;
+    return byEmail.get(email);
+  };
+  const isSignedWith = (id: string) => id === partner || signed.has(id);
+  const deltas = new Map<string, number>();
+  const bal = (id: string) => (balances.get(id) ?? 0) + (deltas.get(id) ?? 0);
+  const recordRows: Insertable<BatchRecordTable>[] = [];
+  const entryRows: Insertable<EntryTable>[] = [];
+  const closedOrPartial: Array<{ trade: Trade; refundFen: number; closed: boolean }> = [];
+  let successNum = 0;
+  const results: ResultRecord[] = [];
+
+  const evaluate = (rec: DetailRecord): { code: string; entries: EntryDraft[] } => {
+    const fail = (code: string) => ({ code, entries: [] });
+    const forcedIdx = core.faults.forceCodes.findIndex(
+      (fc, i) => fc.tradeNo === rec.tradeNo && fc.times - (use.forced.get(i) ?? 0) > 0,
+    );
+    if (forcedIdx >= 0) {
+      use.forced.set(forcedIdx, (use.forced.get(forcedIdx) ?? 0) + 1);
+      return fail(core.faults.forceCodes[forcedIdx]!.code);
+    }
+    if (batch.locked === 1) return fail('BATCH_REFUND_LOCK_ERROR');
+    const trade = trades.get(rec.tradeNo);
+    if (!trade) return fail('TRADE_NOT_EXISTS');
+    if (trade.partner !== partner) return fail('NOT_THIS_PARTNERS_TRADE');
+    if (batch.seller_id && batch.seller_id !== trade.seller_id) return fail('NOT_THIS_SELLER_TRADE');
+    if (!isSignedWith(trade.seller_id)) return fail('PARTNER_NOT_SIGN_PROTOCOL');
+    const done = refunded.get(trade.trade_no) ?? { fen: 0, count: 0 };
+    const status = effectiveStatus(trade.status, trade.amount_fen, done.fen);
+    if (status === 'TRADE_CLOSED') return fail('TRADE_HAS_CLOSED');
+    if (status === 'TRADE_FINISHED') return fail('TRADE_HAS_FINISHED');
+    if (status !== 'TRADE_SUCCESS') return fail('TRADE_STATUS_ERROR');
+    if (done.count >= MAX_REFUNDS_PER_TRADE) return fail('WHOLE_DETAIL_FORBID_REFUND');
+    if (rec.amountFen > trade.amount_fen) return fail('RESULT_AMOUNT_NOT_VALID');
+    if (done.fen + rec.amountFen > trade.amount_fen) return fail('REFUND_TRADE_FEE_ERROR');
+    if (rec.subTrade) return fail('REFUND_SUBTRADE_FEE_ERROR');
+    const entries: EntryDraft[] = [];
+    const local = new Map<string, number>();
+    const lbal = (id: string) => bal(id) + (local.get(id) ?? 0);
+    const move = (id: string, fen: number) => local.set(id, (local.get(id) ?? 0) + fen);
+    const pulled = new Map<string, number>();
+    // 入大于出，先入后出: royalties come back first, then the trade refund leaves the seller.
+    for (const y of rec.royalties ?? []) {
+      const out = resolve(y.outUserId, y.outAccount);
+      const into = resolve(y.inUserId, y.inAccount);
+      if (out === undefined || into === undefined) return fail('ACCOUNT_NOT_EXISTS');
+      if (out === into) return fail('REFUND_ROYALTY_FEE_ERROR');
+      if (!isSignedWith(out)) return fail('PARTNER_NOT_SIGN_PROTOCOL');
+      if (into !== trade.seller_id && !isSignedWith(into)) return fail('ROYALTYER_NOT_SIGN_PROTOCOL');
+      const key = `${trade.trade_no}\u0000${out}`;
+      const left = (distributed.get(key) ?? 0) - (royaltyRefunded.get(key) ?? 0) - (pulled.get(key) ?? 0);
+      if (y.amountFen > left) return fail('REFUND_ROYALTY_FEE_ERROR');
+      if (lbal(out) < y.amountFen) return fail('TXN_RESULT_ACCOUNT_BALANCE_NOT_ENOUGH');
+      pulled.set(key, (pulled.get(key) ?? 0) + y.amountFen);
+      move(out, -y.amountFen);
+      move(into, y.amountFen);
+      entries.push(
+        { account: out, fen: -y.amountFen, kind: 'royalty_refund' },
+        { account: into, fen: y.amountFen, kind: 'royalty_refund' },
+      );
+    }
+    if (lbal(trade.seller_id) < rec.amountFen) return fail('SELLER_BALANCE_NOT_ENOUGH');
+    if (rec.amountFen > 0) {
+      move(trade.seller_id, -rec.amountFen);
+      move(BUYERS_ACCOUNT, rec.amountFen);
+      entries.push(
+        { account: trade.seller_id, fen: -rec.amountFen, kind: 'trade_refund' },
+        { account: BUYERS_ACCOUNT, fen: rec.amountFen, kind: 'trade_refund' },
+      );
+    }
+    // Commit the record's effects to the batch state.
+    for (const [id, d] of local) deltas.set(id, (deltas.get(id) ?? 0) + d);
+    for (const [k, v] of pulled) royaltyRefunded.set(k, (royaltyRefunded.get(k) ?? 0) + v);
+    refunded.set(trade.trade_no, { fen: done.fen + rec.amountFen, count: done.count + 1 });
+    if (rec.amountFen > 0) {
+      closedOrPartial.push({
+        trade,
+        refundFen: rec.amountFen,
+        closed: done.fen + rec.amountFen >= trade.amount_fen,
+      });
+    }
+    return { code: 'SUCCESS', entries };
+  };
+
+  for (const [i, rec] of records.entries()) {
+    const { code, entries } = evaluate(rec);
+    const ok = code === 'SUCCESS';
+    if (ok) successNum++;
+    const result: ResultRecord = {
+      tradeNo: rec.tradeNo,
+      amountFen: rec.amountFen,
+      amountText: rec.amountText ?? formatYuan(rec.amountFen),
+      code,
+      succeeded: ok,
+    };
+    // The sandbox charges no fees, so the Alipay-computed fee refund is always 0.00.
+    if (rec.charge)
+      result.charge = {
+        account: rec.charge.account,
+        userId: rec.charge.userId,
+        amountFen: 0,
+        amountText: '0.00',
+        code,
+      };
+    if (rec.royalties) {
+      result.royalties = rec.royalties.map((y) => ({
+        outAccount: y.outAccount,
+        outUserId: y.outUserId,
+        inAccount: y.inAccount,
+        inUserId: y.inUserId,
+        amountFen: y.amountFen,
+        amountText: y.amountText ?? formatYuan(y.amountFen),
+        code,
+      }));
+    }
+    if (rec.subTrade) {
+      result.subTrade = {
+        refundFen: rec.subTrade.amountFen,
+        refundText: rec.subTrade.amountText ?? formatYuan(rec.subTrade.amountFen),
+        refundableFen: 0,
+        refundableText: '0.00',
+        code,
+      };
+    }
+    results.push(result);
+    recordRows.push({
+      partner,
+      batch_no: batchNo,
+      record_no: i + 1,
+      trade_no: rec.tradeNo,
+      amount_fen: rec.amountFen,
+      code,
+      succeeded: ok ? 1 : 0,
+      result_json: JSON.stringify(result),
+      processed_at: now,
+    });
+    if (entries.length > 0) {
+      const txn = randomUUID();
+      for (const e of entries) {
+        entryRows.push({
+          txn_id: txn,
+          account_id: e.account,
+          amount_fen: e.fen,
+          kind: e.kind,
+          partner,
+          batch_no: batchNo,
+          trade_no: rec.tradeNo,
+          created_at: now,
+        });
+      }
+    }
+  }
+
+  // ---- write
+  for (const part of chunks(recordRows, 300))
+    await trx.insertInto('sbx_batch_records').values(part).execute();
+  for (const part of chunks(entryRows, 500)) await trx.insertInto('sbx_entries').values(part).execute();
+  for (const [id, d] of deltas) {
+    if (d === 0) continue;
+    await trx
+      .updateTable('sbx_accounts')
+      .set((eb) => ({ balance_fen: eb('balance_fen', '+', d) }))
+      .where('account_id', '=', id)
+      .execute();
+  }
+  const resultDetails = encodeResultDetails(results);
+  await trx
+    .updateTable('sbx_batches')
+    .set({ status: 'done', processed_at: now, success_num: successNum, result_details: resultDetails })
+    .where('partner', '=', partner)
+    .where('batch_no', '=', batchNo)
+    .execute();
+
+  const notifications: Enqueued[] = [];
+  if (batch.notify_url) {
+    const params: Record<string, string> = {
+      notify_type: 'batch_refund_notify',
+      batch_no: batchNo,
+      success_num: String(successNum),
+      result_details: resultDetails,
+    };
+    // use_freeze_amount=Y: the sandbox models no frozen funds, so there is nothing to unfreeze and
+    // unfreezed_details stays absent (README, divergences).
+    notifications.push(
+      await enqueueNotification(core, trx, use.notify, {
+        partner,
+        batchNo,
+        tradeNo: null,
+        kind: 'batch_refund_notify',
+        url: batch.notify_url,
+        charset,
+        signType: batch.sign_type,
+        params,
+      }),
+    );
+  }
+  if (closedOrPartial.length > 0) {
+    const sellerEmails = new Map<string, string | null>();
+    for (const part of chunks([...new Set(closedOrPartial.map((c) => c.trade.seller_id))])) {
+      for (const a of await trx
+        .selectFrom('sbx_accounts')
+        .select(['account_id', 'email'])
+        .where('account_id', 'in', part)
+        .execute()) {
+        sellerEmails.set(a.account_id, a.email);
+      }
+    }
+    for (const c of closedOrPartial) {
+      if (!c.trade.notify_url) continue;
+      const params: Record<string, string> = {
+        notify_type: 'trade_status_sync',
+        trade_no: c.trade.trade_no,
+        trade_status: c.closed ? 'TRADE_CLOSED' : 'TRADE_SUCCESS',
+        refund_status: 'REFUND_SUCCESS',
+        gmt_refund: formatBeijing(now),
+        total_fee: formatYuan(c.trade.amount_fen),
+        seller_id: c.trade.seller_id,
+      };
+      if (c.trade.out_trade_no) params['out_trade_no'] = c.trade.out_trade_no;
+      const se = sellerEmails.get(c.trade.seller_id);
+      if (se) params['seller_email'] = se;
+      if (c.trade.buyer_email) params['buyer_email'] = c.trade.buyer_email;
+      notifications.push(
+        await enqueueNotification(core, trx, use.notify, {
+          partner,
+          batchNo,
+          tradeNo: c.trade.trade_no,
+          kind: 'trade_status_sync',
+          url: c.trade.notify_url,
+          charset,
+          signType: batch.sign_type,
+          params,
+        }),
+      );
+    }
+  }
+  return { partner, batchNo, recordCount: records.length, successNum, resultDetails, notifications };
+}
