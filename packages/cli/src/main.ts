@@ -3,7 +3,9 @@
  * parses flags, opens ports and owns the process lifetime.
  */
 import { Command, CommanderError } from 'commander';
+import { runErrors, runExplain } from './commands/codes.js';
 import { runSign } from './commands/sign.js';
+import { runVerify } from './commands/verify.js';
 import { CliError, type Io, processIo } from './io.js';
 
 export function buildProgram(io: Io, setExit: (code: number) => void): Command {
@@ -37,6 +39,42 @@ Examples:
   echo 'partner=123&service=test' | alirefund sign --key-file key.txt --json`,
     )
     .action(async (params: string[], opts) => setExit(await runSign(params, opts, io)));
+
+  program
+    .command('verify')
+    .description(
+      'check a captured notification body: does the sign match, and if not, the most likely reason',
+    )
+    .requiredOption('--body <file>', 'file holding the raw POST body, or - for stdin')
+    .option('--charset <charset>', 'charset the batch was sent with', 'utf-8')
+    .option('--key-file <file>', 'file holding the MD5 key (or ALIPAY_KEY)')
+    .option('--key <key>', 'MD5 key (prefer --key-file)')
+    .option('--public-key-file <file>', "Alipay's RSA public key (PEM), for RSA notifications")
+    .option('--remote', 'also ask the gateway (notify_verify) whether the notify_id is live')
+    .option('--partner <id>', 'partner id for --remote (or ALIPAY_PARTNER)')
+    .option('--gateway <url>', 'gateway for --remote (or ALIPAY_GATEWAY)')
+    .option('--json', 'print a JSON object')
+    .addHelpText(
+      'after',
+      '\nExample:\n  alirefund verify --body captured.txt --charset gbk --key-file key.txt --remote --partner 2088101122136241',
+    )
+    .action(async (opts) => setExit(await runVerify(opts, io)));
+
+  program
+    .command('explain')
+    .description('what a gateway or result code means and what to do, in Chinese and English')
+    .argument('<code>', 'e.g. ILLEGAL_SIGN')
+    .option('--json', 'print a JSON object')
+    .addHelpText('after', '\nExample:\n  alirefund explain BATCH_REFUND_LOCK_ERROR')
+    .action((code: string, opts) => setExit(runExplain(code, opts, io)));
+
+  program
+    .command('errors')
+    .description('list every code in the catalogue')
+    .option('--channel <channel>', 'only sync, async, both or local codes')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExample:\n  alirefund errors --channel async')
+    .action((opts) => setExit(runErrors(opts, io)));
 
   return program;
 }

@@ -9,6 +9,7 @@ export * from './charset.js';
 export * from './codes.js';
 export * from './config.js';
 export * from './detail-data.js';
+export * from './diagnose.js';
 export * from './explain.js';
 export * from './html.js';
 export * from './issues.js';

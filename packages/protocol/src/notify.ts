@@ -5,6 +5,7 @@
  */
 import { type Charset, formEncodePairs, parseFormBody } from './charset.js';
 import type { AlipayConfig } from './config.js';
+import { diagnoseNotificationBody } from './diagnose.js';
 import type { CodecIssue } from './issues.js';
 import {
   type ResultRecord,
@@ -12,7 +13,7 @@ import {
   decodeResultDetails,
   decodeUnfreezedDetails,
 } from './result-details.js';
-import { NOTIFY_PARAMS, SERVICE_NOTIFY_VERIFY } from './services.js';
+import { SERVICE_NOTIFY_VERIFY } from './services.js';
 import { type SigningKey, type VerifyingKey, signParams, verifyParams } from './sign.js';
 
 /** Which check a notification failed. */
@@ -153,43 +154,23 @@ export function checkNotificationSignature(
   }
   if (tryVerify(params, key, charset)) return params;
 
-  // Diagnose the most likely reasons, most specific first.
-  const other: Charset = charset === 'utf-8' ? 'gbk' : 'utf-8';
-  try {
-    const alt = decodeOnce(body, other);
-    if (tryVerify(alt, key, other)) {
-      throw new NotificationError(
-        'CHARSET_MISMATCH',
-        'sign',
-        `the sign matches only when the body is decoded as ${other}, not ${charset}`,
-        `decode the notification in the charset the batch was sent with (${other})`,
-        params,
-      );
-    }
-  } catch (e) {
-    if (e instanceof NotificationError && e.code === 'CHARSET_MISMATCH') throw e;
-  }
-  const extra = Object.keys(params).filter((k) => !NOTIFY_PARAMS.includes(k));
-  if (extra.length > 0) {
-    const trimmed = Object.fromEntries(Object.entries(params).filter(([k]) => NOTIFY_PARAMS.includes(k)));
-    const verdict = tryVerify(trimmed, key, charset);
-    throw new NotificationError(
-      verdict ? 'UNEXPECTED_PARAMETER' : 'SIGN_MISMATCH',
-      'sign',
-      verdict
-        ? `parameter(s) ${extra.map((k) => `"${k}"`).join(', ')} were added to the notification after Alipay signed it`
-        : 'the sign does not match the parameters',
-      verdict
-        ? 'verify only the fields of the POST body: do not add route parameters or framework fields'
-        : `${KEY_HINT}; verify the raw POST body only (no added fields such as ${extra.join(', ')})`,
-      params,
-    );
-  }
+  // Say why: the diagnosis tries the usual mistakes (charset, added parameter, decoding).
+  const finding = diagnoseNotificationBody(body, charset, key).findings.at(-1);
+  const code: NotificationErrorCode =
+    finding?.code === 'WRONG_CHARSET'
+      ? 'CHARSET_MISMATCH'
+      : finding?.code === 'EXTRA_PARAMETER'
+        ? 'UNEXPECTED_PARAMETER'
+        : 'SIGN_MISMATCH';
   throw new NotificationError(
-    'SIGN_MISMATCH',
+    code,
     'sign',
-    'the sign does not match the parameters',
-    `${KEY_HINT}; sign over raw (URL-decoded once) values in ${charset}; and make sure nothing stripped or re-encoded a field`,
+    code === 'SIGN_MISMATCH'
+      ? 'the sign does not match the parameters'
+      : (finding?.message ?? 'the sign does not match'),
+    code === 'SIGN_MISMATCH'
+      ? `${KEY_HINT}; ${finding?.fix ?? ''}`.replace(/; $/, '')
+      : (finding?.fix ?? KEY_HINT),
     params,
   );
 }
