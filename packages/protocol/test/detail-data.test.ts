@@ -886,22 +886,17 @@ describe('properties', () => {
   });
 });
 
-describe('speed', () => {
-  it('decodes and validates 1000 records in a few milliseconds', () => {
+describe('a full batch', () => {
+  // Speed is measured in bench/protocol.bench.ts (npm run bench), not asserted here: machines are noisy.
+  it('decodes and validates 1000 records with distinct Chinese reasons in both charsets', () => {
     const text = Array.from({ length: 1000 }, (_, i) =>
       tradeRec(`2016052621001004180${String(237340000 + i)}`, `${(i % 500) + 1}.00`, `协商退款第${i}笔`),
     ).join('#');
     for (const charset of ['utf-8', 'gbk'] as const) {
       const opts: DetailOptions = { charset, mode: 'nopwd', batchNum: 1000 };
-      expect(decodeDetailData(text, opts).ok).toBe(true);
-      let best = Number.POSITIVE_INFINITY;
-      for (let i = 0; i < 30; i++) {
-        const t0 = performance.now();
-        decodeDetailData(text, opts);
-        best = Math.min(best, performance.now() - t0);
-      }
-      // Typically < 1 ms; the bound leaves room for slow CI machines but catches quadratic behaviour.
-      expect(best).toBeLessThan(10);
+      const d = decodeDetailData(text, opts);
+      expect(d.ok && d.value.length).toBe(1000);
+      expect(d.ok && d.value[999]?.reason).toBe('协商退款第999笔');
     }
   });
 });
