@@ -35,11 +35,9 @@ export const faultsPatchSchema = z.strictObject({
     .array(
       z.strictObject({
         tradeNo: z.string().min(1),
-        code: z
-          .string()
-          .regex(/^[A-Z][A-Z0-9_]*$/, {
-            message: 'must be an upper-case result code such as SELLER_BALANCE_NOT_ENOUGH',
-          }),
+        code: z.string().regex(/^[A-Z][A-Z0-9_]*$/, {
+          message: 'must be an upper-case result code such as SELLER_BALANCE_NOT_ENOUGH',
+        }),
         times: z.number().int().min(1).default(1),
       }),
     )

@@ -94,7 +94,9 @@ export async function parseGatewayRequest(req: Request): Promise<GatewayRequest>
   const params: Record<string, string> = {};
   const conflicts = new Set<string>();
   const empties = new Set<string>();
-  for (const [k, v] of [...parseFormBody(query, decodeIn), ...parseFormBody(body, decodeIn)]) {
+  // The body wins over the query string (which should carry only _input_charset); a differing repeat is
+  // refused at step 7.
+  for (const [k, v] of [...parseFormBody(body, decodeIn), ...parseFormBody(query, decodeIn)]) {
     if (v === '') {
       empties.add(k);
       continue;

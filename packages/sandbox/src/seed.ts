@@ -56,11 +56,9 @@ export const TRADE_STATUSES = ['TRADE_SUCCESS', 'TRADE_FINISHED', 'TRADE_CLOSED'
 
 export const partnerSeedSchema = z.strictObject({
   partner: userId,
-  key: z
-    .string()
-    .regex(/^[0-9A-Za-z]{32}$/, {
-      message: 'must be the 32-character MD5 key (安全校验码): letters and digits',
-    }),
+  key: z.string().regex(/^[0-9A-Za-z]{32}$/, {
+    message: 'must be the 32-character MD5 key (安全校验码): letters and digits',
+  }),
   email,
   paymentPassword: z
     .string()
@@ -98,11 +96,9 @@ export const royaltySeedSchema = z
 
 export const tradeSeedSchema = z
   .strictObject({
-    tradeNo: z
-      .string()
-      .regex(TRADE_NO_RE, {
-        message: 'must be an Alipay trade number (6 to 64 digits; 16 or 28 in practice)',
-      }),
+    tradeNo: z.string().regex(TRADE_NO_RE, {
+      message: 'must be an Alipay trade number (6 to 64 digits; 16 or 28 in practice)',
+    }),
     partner: userId,
     outTradeNo: z.string().min(1).max(64).optional(),
     amount: positiveYuan,
