@@ -13,7 +13,8 @@ import {
   newBatchIdentity,
   signParams,
 } from '@alirefund/protocol';
-import { type Dialect, type TestDatabase, openTestDatabase } from '@alirefund/store/testing';
+import type { Dialect } from '@alirefund/store';
+import { type TestDatabase, openTestDatabase } from '@alirefund/store/testing';
 import { serve } from '@hono/node-server';
 import { expect } from 'vitest';
 import { type Sandbox, type SandboxDeps, createSandbox } from '../src/index.js';
