@@ -1,0 +1,218 @@
+/**
+ * Test fixtures: a stub gateway on a real socket (notify_verify + nopwd), signed notifications, servers over the
+ * store's test databases.
+ */
+import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import {
+  type AlipayConfig,
+  type Charset,
+  createConfig,
+  formatBeijing,
+  parseFormBody,
+  signNotification,
+} from '@alirefund/protocol';
+import type { Dialect } from '@alirefund/store';
+import { openTestDatabase, type TestDatabase } from '@alirefund/store/testing';
+import type { Hono } from 'hono';
+import { type AlirefundServer, createServer, makeSettings, type ServerDB } from '../src/index.js';
+
+export const PARTNER = '2088101122136241';
+export const KEY = 'abcdefghijklmnopqrstuvwxyz012345';
+export const API_TOKEN = 'test-api-token-0123456789abcdef';
+
+/** A nopwd answer the stub gives: XML body, or 'hang' (no answer: the client times out), or 'drop' (socket closed). */
+export type NopwdBehaviour = { body: string } | 'drop';
+
+export interface StubGateway {
+  /** http://127.0.0.1:PORT/gateway.do */
+  gateway: string;
+  /** notify_ids notify_verify answers `true` for. */
+  valid: Set<string>;
+  verifyCalls: number;
+  /** batch_nos received by the nopwd service, in order. */
+  nopwdBatches: string[];
+  /** Parameters of each nopwd request. */
+  nopwdParams: Record<string, string>[];
+  /** What the next nopwd requests get (default: T). */
+  nopwd: (params: Record<string, string>) => NopwdBehaviour;
+  close(): Promise<void>;
+}
+
+export const XML_T = '<?xml version="1.0" encoding="utf-8"?><alipay><is_success>T</is_success></alipay>';
+export const xmlF = (code: string) =>
+  `<?xml version="1.0" encoding="utf-8"?><alipay><is_success>F</is_success><error>${code}</error></alipay>`;
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/** A gateway stub on a real node:http socket (port 0). */
+export async function startStubGateway(): Promise<StubGateway> {
+  const stub: StubGateway = {
+    gateway: '',
+    valid: new Set(),
+    verifyCalls: 0,
+    nopwdBatches: [],
+    nopwdParams: [],
+    nopwd: () => ({ body: XML_T }),
+    close: async () => {},
+  };
+  const server: Server = createHttpServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const body = await readBody(req);
+    const charset = (url.searchParams.get('_input_charset') ?? 'utf-8') as Charset;
+    const params: Record<string, string> = Object.fromEntries(url.searchParams);
+    for (const [k, v] of parseFormBody(body, charset === 'gbk' ? 'gbk' : 'utf-8')) params[k] = v;
+    if (params['service'] === 'notify_verify') {
+      stub.verifyCalls++;
+      const ok = params['partner'] === PARTNER && stub.valid.has(params['notify_id'] ?? '');
+      res.writeHead(200, { 'content-type': 'text/plain' }).end(ok ? 'true' : 'false');
+      return;
+    }
+    if (params['service'] === 'refund_fastpay_by_platform_nopwd') {
+      stub.nopwdBatches.push(params['batch_no'] ?? '');
+      stub.nopwdParams.push(params);
+      const b = stub.nopwd(params);
+      if (b === 'drop') {
+        req.socket.destroy();
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/xml' }).end(b.body);
+      return;
+    }
+    res.writeHead(404).end('unknown service');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  stub.gateway = `http://127.0.0.1:${port}/gateway.do`;
+  stub.close = () =>
+    new Promise((r) => {
+      server.closeAllConnections();
+      server.close(() => r());
+    });
+  return stub;
+}
+
+export function makeConfig(gateway: string, extra: Record<string, unknown> = {}): AlipayConfig {
+  return createConfig({ partner: PARTNER, key: KEY, gateway, ...extra });
+}
+
+export interface TestServer {
+  server: AlirefundServer;
+  database: TestDatabase<ServerDB>;
+  app: Hono;
+  cleanup(): Promise<void>;
+}
+
+/** A server over a fresh test database of `dialect`, background work off. */
+export async function startTestServer(
+  dialect: Dialect,
+  config: AlipayConfig,
+  opts: {
+    database?: TestDatabase<ServerDB>;
+    batchSize?: number;
+    nextBatchWaitMs?: number;
+    clock?: () => number;
+  } = {},
+): Promise<TestServer> {
+  const database = opts.database ?? (await openTestDatabase<ServerDB>(dialect));
+  const server = await createServer({
+    settings: makeSettings({
+      alipay: config,
+      publicUrl: 'http://127.0.0.1:1',
+      apiToken: API_TOKEN,
+      adminPassword: 'admin-password',
+      ...(opts.batchSize !== undefined ? { batchSize: opts.batchSize } : {}),
+      ...(opts.nextBatchWaitMs !== undefined ? { nextBatchWaitMs: opts.nextBatchWaitMs } : {}),
+    }),
+    database,
+    background: false,
+    ...(opts.clock ? { clock: opts.clock } : {}),
+  });
+  return {
+    server,
+    database,
+    app: server.app,
+    async cleanup() {
+      await server.close();
+      if (!opts.database) await database.cleanup();
+    },
+  };
+}
+
+/** Serves a Hono app on a real socket (port 0). */
+export async function listen(app: Hono): Promise<{ url: string; close(): Promise<void> }> {
+  return new Promise((resolve) => {
+    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
+      resolve({
+        url: `http://127.0.0.1:${info.port}`,
+        close: () =>
+          new Promise<void>((r) => {
+            (s as Server).closeAllConnections?.();
+            s.close(() => r());
+          }),
+      });
+    });
+  });
+}
+
+let seq = 0;
+/** A fresh 16-digit trade number. */
+export function tradeNo(): string {
+  seq++;
+  return `2024${String(Date.now() % 1e8).padStart(8, '0')}${String(seq).padStart(4, '0')}`;
+}
+
+/** A signed batch_refund_notify body. */
+export function batchNotification(input: {
+  batchNo: string;
+  notifyId: string;
+  results: Array<{ tradeNo: string; amount: string; code?: string }>;
+  successNum?: number;
+  charset?: Charset;
+  key?: string;
+  extra?: Record<string, string>;
+}): { body: string; params: Record<string, string> } {
+  const charset = input.charset ?? 'utf-8';
+  const resultDetails = input.results.map((r) => `${r.tradeNo}^${r.amount}^${r.code ?? 'SUCCESS'}`).join('#');
+  const successNum =
+    input.successNum ?? input.results.filter((r) => (r.code ?? 'SUCCESS') === 'SUCCESS').length;
+  return signNotification(
+    {
+      notify_time: formatBeijing(Date.now()),
+      notify_type: 'batch_refund_notify',
+      notify_id: input.notifyId,
+      batch_no: input.batchNo,
+      success_num: String(successNum),
+      result_details: resultDetails,
+      ...input.extra,
+    },
+    { signType: 'MD5', key: input.key ?? KEY },
+    charset,
+  );
+}
+
+/** POSTs a notification body in-process. */
+export async function postNotify(
+  app: Hono,
+  body: string,
+  path = '/alipay/notify',
+): Promise<{ status: number; text: string; headers: Headers }> {
+  const res = await app.request(path, {
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  });
+  return { status: res.status, text: await res.text(), headers: res.headers };
+}
+
+export function authHeaders(token = API_TOKEN): Record<string, string> {
+  return { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+}
