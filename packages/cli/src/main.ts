@@ -4,6 +4,9 @@
  */
 import { Command, CommanderError } from 'commander';
 import { runErrors, runExplain } from './commands/codes.js';
+import { runDemo } from './commands/demo.js';
+import { runSandbox } from './commands/sandbox.js';
+import { runServe } from './commands/serve.js';
 import { runSign } from './commands/sign.js';
 import { runVerify } from './commands/verify.js';
 import { CliError, type Io, processIo } from './io.js';
@@ -39,6 +42,52 @@ Examples:
   echo 'partner=123&service=test' | alirefund sign --key-file key.txt --json`,
     )
     .action(async (params: string[], opts) => setExit(await runSign(params, opts, io)));
+
+  program
+    .command('demo')
+    .description('sandbox gateway + merchant server + console in one process, on SQLite under ./.alirefund/')
+    .option('--port <port>', 'console port (the sandbox takes the next one)', '3000')
+    .option('--dir <dir>', 'where the demo keeps its databases and logins', '.alirefund')
+    .option('--reset', 'start from a fresh demo world')
+    .addHelpText(
+      'after',
+      '\nExample:\n  npm start            # = alirefund demo\n  alirefund demo --port 8080 --reset',
+    )
+    .action(async (opts) => setExit(await runDemo(opts, io)));
+
+  program
+    .command('sandbox')
+    .description("run the sandbox of Alipay's gateway (/gateway.do, password page, notifications, admin API)")
+    .option('--port <port>', 'port to listen on (0 = any free port)', '3100')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--seed <file>', 'seed file (JSON: partners, accounts, trades)')
+    .option(
+      '--db <url>',
+      'SQLite path, :memory: or postgres://… (default :memory:, or ALIREFUND_SANDBOX_DATABASE_URL)',
+    )
+    .option(
+      '--notify-schedule <list>',
+      'waits before each notification send (default 0,4m,10m,10m,1h,2h,6h,15h)',
+    )
+    .addHelpText(
+      'after',
+      '\nExample:\n  alirefund sandbox --port 3100 --seed packages/sandbox/seeds/demo.json --notify-schedule 0,200ms,200ms,200ms,200ms,200ms,200ms,200ms',
+    )
+    .action(async (opts) => setExit(await runSandbox(opts, io)));
+
+  program
+    .command('serve')
+    .description(
+      'run the merchant refund server (notify endpoint, JSON API, console), configured by ALIPAY_* / ALIREFUND_* variables',
+    )
+    .option('--port <port>', 'port to listen on', '3000')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--db <url>', 'SQLite path or postgres://… (overrides ALIREFUND_DATABASE_URL)')
+    .addHelpText(
+      'after',
+      '\nExample:\n  ALIPAY_PARTNER=2088101122136241 ALIPAY_KEY=… ALIPAY_GATEWAY=http://127.0.0.1:3100/gateway.do \\\n  ALIREFUND_PUBLIC_URL=http://127.0.0.1:3000 ALIREFUND_ADMIN_PASSWORD=… alirefund serve --port 3000 --db ./refunds.sqlite',
+    )
+    .action(async (opts) => setExit(await runServe(opts, io)));
 
   program
     .command('verify')

@@ -1,0 +1,89 @@
+/**
+ * Process-level plumbing shared by the long-running commands: listening, logging, shutdown.
+ */
+import { type ServerType, serve } from '@hono/node-server';
+import type { Hono } from 'hono';
+import pino from 'pino';
+import { CliError } from './io.js';
+
+/** Field names whose values never reach a log line. */
+export const REDACT = [
+  'key',
+  'password',
+  'paymentPassword',
+  'privateKey',
+  'token',
+  'apiToken',
+  'adminPassword',
+  'authorization',
+  'cookie',
+  '*.key',
+  '*.password',
+  '*.paymentPassword',
+  '*.token',
+  '*.authorization',
+  '*.cookie',
+];
+
+/** A JSON logger on stderr (stdout carries the human lines other programs read). */
+export function createLogger(level = process.env['ALIREFUND_LOG_LEVEL'] ?? 'info'): pino.Logger {
+  return pino({ level, redact: { paths: REDACT, censor: '[redacted]' } }, pino.destination(2));
+}
+
+export interface Listening {
+  port: number;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Serves a Hono app on host:port (0 = any free port). @throws CliError when the port is taken. */
+export async function listen(app: Hono, port: number, host = '127.0.0.1'): Promise<Listening> {
+  return new Promise((resolve, reject) => {
+    let server: ServerType | undefined;
+    const onError = (e: NodeJS.ErrnoException) =>
+      reject(
+        e.code === 'EADDRINUSE'
+          ? new CliError(`port ${port} on ${host} is already in use; choose another with --port`)
+          : new CliError(`cannot listen on ${host}:${port}: ${e.message}`),
+      );
+    server = serve({ fetch: app.fetch, port, hostname: host }, (info) => {
+      server?.off('error', onError);
+      const url = `http://${host.includes(':') ? `[${host}]` : host}:${info.port}`;
+      resolve({
+        port: info.port,
+        url,
+        close: () =>
+          new Promise<void>((r) => {
+            const s = server as unknown as {
+              closeAllConnections?: () => void;
+              close: (cb: () => void) => void;
+            };
+            s.closeAllConnections?.();
+            s.close(() => r());
+          }),
+      });
+    });
+    server.once('error', onError);
+  });
+}
+
+/** Resolves on SIGINT/SIGTERM (once), after which the caller shuts down. */
+export function untilSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (sig: string) => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+      resolve(sig);
+    };
+    process.once('SIGINT', on);
+    process.once('SIGTERM', on);
+  });
+}
+
+/** Parses a port flag. */
+export function parsePort(text: string, flag = '--port'): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new CliError(`${flag}: "${text}" is not a port number (0-65535)`);
+  return n;
+}
