@@ -354,3 +354,87 @@ describe.each(dialectsUnderTest())('batch notifications on %s', (dialect) => {
     for (const no of trades) expect(await refundedOf(no)).toMatchObject({ refunded: 300, count: 1 });
   });
 });
+
+describe.each(dialectsUnderTest())('trade notifications on %s', (dialect) => {
+  let t: TestServer;
+  beforeEach(async () => {
+    t = await startTestServer(dialect, makeConfig(stub.gateway));
+  });
+  afterEach(async () => {
+    await t.cleanup();
+  });
+
+  function tradeNotify(params: Record<string, string>, key = KEY) {
+    return signNotification(
+      { notify_time: '2024-01-01 10:00:00', notify_type: 'trade_status_sync', ...params },
+      { signType: 'MD5', key },
+      'utf-8',
+    ).body;
+  }
+
+  it('records, reconciles, deduplicates and never applies a refund', async () => {
+    const no = tradeNo();
+    await t.server.services.trades.register([{ tradeNo: no, amountFen: 1000 }], 'test');
+    stub.valid.add(`t1-${no}`);
+    const body = tradeNotify({
+      notify_id: `t1-${no}`,
+      trade_no: no,
+      trade_status: 'TRADE_CLOSED',
+      refund_status: 'REFUND_SUCCESS',
+      total_fee: '10.00',
+    });
+    expect((await postNotify(t.app, body, '/alipay/trade-notify')).text).toBe('success');
+    expect((await postNotify(t.app, body, '/alipay/trade-notify')).text).toBe('success');
+    const view = await t.server.services.trades.get(no);
+    expect(view).toMatchObject({
+      refundedFen: 0,
+      refundCount: 0,
+      status: 'paid',
+      gatewayStatus: 'TRADE_CLOSED',
+    });
+    expect(view!.reconcileNote).toContain('fully refunded');
+    const log = await t.server.services.notifications.list({ kind: 'trade_status_sync' });
+    expect(log.items.map((i) => [i.verdict, i.reasonCode])).toEqual([
+      ['duplicate', 'ALREADY_RECORDED'],
+      ['accepted', 'DISCREPANCY'],
+    ]);
+  });
+
+  it('registers an unknown paid trade from its payment notification', async () => {
+    const no = tradeNo();
+    stub.valid.add(`t2-${no}`);
+    const body = tradeNotify({
+      notify_id: `t2-${no}`,
+      trade_no: no,
+      trade_status: 'TRADE_SUCCESS',
+      total_fee: '12.34',
+      out_trade_no: 'O-9',
+    });
+    expect((await postNotify(t.app, body, '/alipay/trade-notify')).text).toBe('success');
+    expect(await t.server.services.trades.get(no)).toMatchObject({
+      paidFen: 1234,
+      outTradeNo: 'O-9',
+      status: 'paid',
+    });
+  });
+
+  it('refuses forged trade notifications', async () => {
+    const no = tradeNo();
+    stub.valid.add(`t3-${no}`);
+    const forged = tradeNotify(
+      { notify_id: `t3-${no}`, trade_no: no, trade_status: 'TRADE_SUCCESS', total_fee: '99.00' },
+      'zyxwvutsrqponmlkjihgfedcba543210',
+    );
+    expect((await postNotify(t.app, forged, '/alipay/trade-notify')).text).toBe('fail');
+    const unverified = tradeNotify({
+      notify_id: 'not-from-alipay',
+      trade_no: no,
+      trade_status: 'TRADE_SUCCESS',
+      total_fee: '99.00',
+    });
+    expect((await postNotify(t.app, unverified, '/alipay/trade-notify')).text).toBe('fail');
+    expect(await t.server.services.trades.get(no)).toBeNull();
+    const log = await t.server.services.notifications.list({ kind: 'trade_status_sync' });
+    expect(log.items.map((i) => i.reasonCode)).toEqual(['NOTIFY_VERIFY_FALSE', 'SIGN_MISMATCH']);
+  });
+});

@@ -665,7 +665,13 @@ export function createNotificationService(deps: ServiceDeps, hooks: Notification
           if (totalFen !== null && totalFen !== paid) {
             problems.push(`the gateway says ${formatYuan(totalFen)} yuan was paid, here ${formatYuan(paid)}`);
           }
-          if (refundStatus === 'REFUND_SUCCESS' && tradeStatus === 'TRADE_CLOSED' && refunded < paid) {
+          const pending = refundStatus === 'REFUND_SUCCESS' && trade.open_batch_no !== null;
+          if (
+            !pending &&
+            refundStatus === 'REFUND_SUCCESS' &&
+            tradeStatus === 'TRADE_CLOSED' &&
+            refunded < paid
+          ) {
             problems.push(
               `the gateway reports the trade fully refunded and closed, here ${formatYuan(refunded)} of ${formatYuan(paid)} yuan is refunded${trade.open_batch_no ? ` (batch ${trade.open_batch_no} is still open: its notification will apply the refund)` : ''}`,
             );
@@ -673,11 +679,13 @@ export function createNotificationService(deps: ServiceDeps, hooks: Notification
           if (refundStatus === 'REFUND_SUCCESS' && refunded === 0 && !trade.open_batch_no) {
             problems.push('the gateway reports a refund that no batch of this server has applied');
           }
-          code = problems.length > 0 ? 'DISCREPANCY' : 'CONSISTENT';
+          code = problems.length > 0 ? 'DISCREPANCY' : pending ? 'AWAITING_BATCH_NOTIFICATION' : 'CONSISTENT';
           text =
             problems.length > 0
               ? `${problems.join('; ')}. Refunded amounts change only with batch notifications; check the trade.`
-              : `consistent with local state (${tradeStatus}${refundStatus ? `, ${refundStatus}` : ''}; refunded ${formatYuan(refunded)} of ${formatYuan(paid)} yuan)`;
+              : pending
+                ? `the gateway reports a refund (${tradeStatus}, ${refundStatus}) of open batch ${trade.open_batch_no}, whose notification has not been applied yet; it will apply the amount (refunded here so far: ${formatYuan(refunded)} of ${formatYuan(paid)} yuan)`
+                : `consistent with local state (${tradeStatus}${refundStatus ? `, ${refundStatus}` : ''}; refunded ${formatYuan(refunded)} of ${formatYuan(paid)} yuan)`;
           await trx
             .updateTable('srv_trades')
             .set({
