@@ -245,5 +245,16 @@ const initial: Migration = {
   },
 };
 
+const indexes: Migration = {
+  name: '0002_reservation_index',
+  async up(db: AnyDb) {
+    // Releasing a batch's reservations (`where open_batch_no = ?`) must not scan every trade.
+    await db.schema.createIndex('srv_trades_open_batch').on('srv_trades').column('open_batch_no').execute();
+  },
+  async down(db: AnyDb) {
+    await db.schema.dropIndex('srv_trades_open_batch').execute();
+  },
+};
+
 /** Every server migration, in order. */
-export const serverMigrations: readonly Migration[] = [initial];
+export const serverMigrations: readonly Migration[] = [initial, indexes];

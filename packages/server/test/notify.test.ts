@@ -95,6 +95,7 @@ describe.each(dialectsUnderTest())('batch notifications on %s', (dialect) => {
       ['SUCCESS', true],
     ]);
     expect(batch!.records[1]!.explanation?.zh).toBeTruthy();
+    expect(batch!.events.map((e) => e.kind)).toEqual(['created', 'notification']);
 
     for (let i = 0; i < 3; i++) expect((await postNotify(t.app, n.body)).text).toBe('success');
     expect(await Promise.all(trades.map(refundedOf))).toEqual(after1);

@@ -319,7 +319,10 @@ export function createNotificationService(deps: ServiceDeps, hooks: Notification
     });
   }
 
-  /** Applies result_details to the batch records and trades (inside the apply transaction). */
+  /**
+   * Applies result_details to the batch records and trades (inside the apply transaction), set-based: one upsert
+   * for the records and one UPDATE … FROM for the trades, whatever the batch size.
+   */
   async function applyResults(
     trx: Kysely<ServerDB>,
     batchNo: string,
@@ -328,15 +331,16 @@ export function createNotificationService(deps: ServiceDeps, hooks: Notification
   ) {
     const records = await trx
       .selectFrom('srv_batch_records')
-      .select(['seq', 'trade_no', 'amount_fen'])
+      .selectAll()
       .where('batch_no', '=', batchNo)
       .execute();
     const byTrade = new Map(records.map((r) => [r.trade_no, r]));
     const seen = new Set<string>();
     const texts = n.resultDetailsText.split('#');
     const anomalies: string[] = [];
+    const updatedRecords: Array<(typeof records)[number]> = [];
+    const refunds: Array<{ tradeNo: string; fen: number }> = [];
     let successFen = 0;
-    let successCount = 0;
     let failed = 0;
     for (const [i, res] of n.resultDetails.entries()) {
       const rec = byTrade.get(res.tradeNo);
@@ -355,60 +359,29 @@ export function createNotificationService(deps: ServiceDeps, hooks: Notification
       if (res.subTrade) parts['subTrade'] = res.subTrade;
       if (res.toBankCard !== undefined) parts['toBankCard'] = res.toBankCard;
       if (res.bankCardStatus !== undefined) parts['bankCardStatus'] = res.bankCardStatus;
-      await trx
-        .updateTable('srv_batch_records')
-        .set({
-          result_code: res.code,
-          result_amount_fen: res.amountFen,
-          succeeded: res.succeeded ? 1 : 0,
-          result_text: texts[i] ?? null,
-          result_parts_json: Object.keys(parts).length > 0 ? JSON.stringify(parts) : null,
-        })
-        .where('batch_no', '=', batchNo)
-        .where('seq', '=', rec.seq)
-        .execute();
+      updatedRecords.push({
+        ...rec,
+        result_code: res.code,
+        result_amount_fen: res.amountFen,
+        succeeded: res.succeeded ? 1 : 0,
+        result_text: texts[i] ?? null,
+        result_parts_json: Object.keys(parts).length > 0 ? JSON.stringify(parts) : null,
+      });
       if (!res.succeeded) {
         failed++;
         continue;
       }
-      successCount++;
       successFen += res.amountFen;
+      refunds.push({ tradeNo: res.tradeNo, fen: res.amountFen });
       if (res.amountFen !== Number(rec.amount_fen)) {
         anomalies.push(
           `trade ${res.tradeNo}: ${formatYuan(res.amountFen)} yuan refunded, ${formatYuan(Number(rec.amount_fen))} requested`,
         );
       }
-      const amount = res.amountFen;
-      const upd = await trx
-        .updateTable('srv_trades')
-        .set((eb) => ({
-          refunded_fen: eb('refunded_fen', '+', amount),
-          refund_count: eb('refund_count', '+', 1),
-          status:
-            amount > 0
-              ? sql<
-                  'fully_refunded' | 'partially_refunded'
-                >`case when refunded_fen + ${amount} >= paid_fen then 'fully_refunded' else 'partially_refunded' end`
-              : eb.ref('status'),
-          updated_at: now,
-        }))
-        .where('trade_no', '=', res.tradeNo)
-        .executeTakeFirst();
-      if (upd.numUpdatedRows !== 1n)
-        anomalies.push(`trade ${res.tradeNo} was refunded but is not registered here`);
     }
     const missing = records.filter((r) => !seen.has(r.trade_no));
+    for (const m of missing) updatedRecords.push({ ...m, result_code: 'NO_RESULT', succeeded: 0 });
     if (missing.length > 0) {
-      await trx
-        .updateTable('srv_batch_records')
-        .set({ result_code: 'NO_RESULT', succeeded: 0 })
-        .where('batch_no', '=', batchNo)
-        .where(
-          'seq',
-          'in',
-          missing.map((m) => m.seq),
-        )
-        .execute();
       failed += missing.length;
       anomalies.push(
         `no result for ${missing.length} record(s): ${missing
@@ -417,6 +390,45 @@ export function createNotificationService(deps: ServiceDeps, hooks: Notification
           .join(', ')}`,
       );
     }
+    for (let i = 0; i < updatedRecords.length; i += 500) {
+      await trx
+        .insertInto('srv_batch_records')
+        .values(updatedRecords.slice(i, i + 500))
+        .onConflict((oc) =>
+          oc.columns(['batch_no', 'seq']).doUpdateSet((eb) => ({
+            result_code: eb.ref('excluded.result_code'),
+            result_amount_fen: eb.ref('excluded.result_amount_fen'),
+            succeeded: eb.ref('excluded.succeeded'),
+            result_text: eb.ref('excluded.result_text'),
+            result_parts_json: eb.ref('excluded.result_parts_json'),
+          })),
+        )
+        .execute();
+    }
+    let updatedTrades = 0;
+    for (let i = 0; i < refunds.length; i += 500) {
+      const chunk = refunds.slice(i, i + 500);
+      const values = sql.join(chunk.map((r) => sql`(${r.tradeNo}, cast(${r.fen} as bigint))`));
+      // One statement for all successful records: amounts, counts and statuses (a 0-amount royalty-only refund
+      // counts as a refund but leaves the status alone).
+      const res = await sql`
+        with v(trade_no, fen) as (values ${values})
+        update srv_trades set
+          refunded_fen = srv_trades.refunded_fen + v.fen,
+          refund_count = srv_trades.refund_count + 1,
+          status = case
+            when v.fen = 0 then srv_trades.status
+            when srv_trades.refunded_fen + v.fen >= srv_trades.paid_fen then 'fully_refunded'
+            else 'partially_refunded' end,
+          updated_at = ${now}
+        from v
+        where srv_trades.trade_no = v.trade_no`.execute(trx);
+      updatedTrades += Number(res.numAffectedRows ?? 0n);
+    }
+    if (updatedTrades !== refunds.length) {
+      anomalies.push(`${refunds.length - updatedTrades} refunded trade(s) are not registered here`);
+    }
+    const successCount = refunds.length;
     if (successCount !== n.successNum) {
       anomalies.push(
         `success_num says ${n.successNum} but result_details has ${successCount} SUCCESS record(s)`,
