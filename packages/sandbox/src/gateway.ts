@@ -34,7 +34,7 @@ import { Hono } from 'hono';
 import { type Core, type SandboxTrx, sleep } from './core.js';
 import { isNotifyIdLive } from './outbox.js';
 import {
-  PAGE_HEADERS,
+  pageHeaders,
   type ConfirmRow,
   confirmPage,
   errorPage,
@@ -384,7 +384,7 @@ function queryReply(charset: Charset | null, text: string, detail?: string): Res
 }
 
 function page(body: string, status = 200, extra: Record<string, string> = {}): Response {
-  return new Response(body, { status, headers: { ...PAGE_HEADERS, ...extra } });
+  return new Response(body, { status, headers: { ...pageHeaders(), ...extra } });
 }
 
 /** How a refusal is shown: the pwd error page, nopwd XML, or the query's key=value reply. */

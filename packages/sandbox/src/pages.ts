@@ -4,7 +4,7 @@
  * `hono/html`, which escapes every interpolated value.
  */
 import { lookupCode } from '@alirefund/protocol';
-import { html } from 'hono/html';
+import { html, raw } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 
 /** `html` for templates without async parts (none of ours have any). */
@@ -12,8 +12,16 @@ export function h(strings: TemplateStringsArray, ...values: unknown[]): HtmlEsca
   return html(strings, ...values) as HtmlEscapedString;
 }
 
-/** Headers of every HTML page: no framing, no scripts, no referrer, no caching. */
-export const PAGE_HEADERS: Readonly<Record<string, string>> = {
+/**
+ * Headers of every HTML page: no framing, no scripts, no referrer, no caching. A fresh object each time:
+ * @hono/node-server adds Content-Length to the headers object it is given, so a shared one would leak one
+ * page's length into the next.
+ */
+export function pageHeaders(): Record<string, string> {
+  return { ...PAGE_HEADER_VALUES };
+}
+
+const PAGE_HEADER_VALUES: Readonly<Record<string, string>> = Object.freeze({
   'content-type': 'text/html; charset=utf-8',
   'x-frame-options': 'DENY',
   'content-security-policy':
@@ -21,7 +29,7 @@ export const PAGE_HEADERS: Readonly<Record<string, string>> = {
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
   'cache-control': 'no-store',
-};
+});
 
 const STYLE = `
 body{margin:0;font:14px/1.6 "WenQuanYi Zen Hei","Microsoft YaHei",SimSun,sans-serif;color:#333;background:#fff}
@@ -49,7 +57,7 @@ button{background:#f60;color:#fff;border:0;padding:6px 28px;font-size:14px;curso
 
 function layout(title: string, content: HtmlEscapedString): HtmlEscapedString {
   return h`<!DOCTYPE html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>${title}</title><style>${STYLE}</style></head>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>${title}</title><style>${raw(STYLE)}</style></head>
 <body>
 <div class="top"><a href="#">哇！支付宝</a>|<a href="#">论坛</a>|<a href="#">安全策略中心</a>|<a href="#">帮助中心</a></div>
 <div class="brand"><b>支付宝</b><span>alipay.com</span></div>

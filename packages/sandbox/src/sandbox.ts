@@ -11,7 +11,7 @@ import { type Core, type Faults, Mutex, noFaults, readClock } from './core.js';
 import { applySeed, ensureSystemAccounts } from './entities.js';
 import { gatewayRoutes } from './gateway.js';
 import { type Dispatcher, createDispatcher, processQueued } from './outbox.js';
-import { PAGE_HEADERS } from './pages.js';
+import { pageHeaders } from './pages.js';
 import { DEFAULT_NOTIFY_SCHEDULE } from './schedule.js';
 import { type SandboxDB, sandboxMigrations } from './schema.js';
 import { type SeedSummary, parseSeed } from './seed.js';
@@ -170,7 +170,7 @@ export async function createSandbox(deps: SandboxDeps): Promise<Sandbox> {
   app.route('/sandbox/api', adminRoutes(core, d, onUnpause));
   app.get(
     '/sandbox',
-    async () => new Response(String(await renderStatePage(core)), { headers: PAGE_HEADERS }),
+    async () => new Response(String(await renderStatePage(core)), { headers: pageHeaders() }),
   );
   app.onError((err, c) => {
     core.log({ event: 'error', path: c.req.path, error: err.message });

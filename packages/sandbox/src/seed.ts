@@ -29,7 +29,7 @@ const yuan = z
   .refine((v) => parseYuan(v) !== null, {
     message: 'must be a yuan amount as a string with at most 2 decimals and no sign, e.g. "100.00"',
   });
-const positiveYuan = yuan.refine((v) => (parseYuan(v) ?? 0) > 0, { message: 'must be more than 0' });
+const positiveYuan = yuan.refine((v) => (parseYuan(v) ?? 1) > 0, { message: 'must be more than 0' });
 const userId = z
   .string()
   .regex(ALIPAY_USER_ID_RE, { message: 'must be an Alipay user id: 2088 followed by 12 digits' });

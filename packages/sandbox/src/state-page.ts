@@ -1,5 +1,6 @@
 /** The state page at `/sandbox`: partners, accounts, trades, batches, notifications and deliveries. */
 import { formatBeijing, formatYuan } from '@alirefund/protocol';
+import { raw } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import type { Core } from './core.js';
 import { h } from './pages.js';
@@ -73,7 +74,7 @@ export async function renderStatePage(core: Core): Promise<HtmlEscapedString> {
     .limit(50)
     .execute();
   const now = core.now();
-  return h`<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>alirefund sandbox · state</title><style>${STYLE}</style></head>
+  return h`<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>alirefund sandbox · state</title><style>${raw(STYLE)}</style></head>
 <body>
 <h1>alirefund sandbox — state</h1>
 <p class="muted">Sandbox time ${formatBeijing(now)} (Beijing), clock offset ${core.clockOffsetMs} ms · notify schedule ${formatSchedule(core.schedule)} ·

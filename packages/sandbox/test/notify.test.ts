@@ -28,7 +28,14 @@ interface NotificationView {
   attempts: number;
   createdAt: string;
   nextAttemptAt: string | null;
-  deliveries: Array<{ attempt: number; outcome: string; httpStatus: number | null; responseBody: string | null; latencyMs: number | null; requestBody: string }>;
+  deliveries: Array<{
+    attempt: number;
+    outcome: string;
+    httpStatus: number | null;
+    responseBody: string | null;
+    latencyMs: number | null;
+    requestBody: string;
+  }>;
 }
 
 describe.each(dialectsUnderTest())('notifications (%s)', (dialect) => {
@@ -45,10 +52,12 @@ describe.each(dialectsUnderTest())('notifications (%s)', (dialect) => {
     return p['batch_no']!;
   }
   const at = (path: string) => () => h.receiver.received.filter((r) => r.path === path);
-  const idOf = (r: Received) => checkNotificationSignature(r.body, 'utf-8', { signType: 'MD5', key: KEY })['notify_id'];
+  const idOf = (r: Received) =>
+    checkNotificationSignature(r.body, 'utf-8', { signType: 'MD5', key: KEY })['notify_id'];
   /** The batch's notification, or null before the batch is processed. */
   async function maybeNotification(batchNo: string): Promise<NotificationView | null> {
-    const list = (await api<{ notifications: Array<{ id: number }> }>(h, `/notifications?batchNo=${batchNo}`)).json.notifications;
+    const list = (await api<{ notifications: Array<{ id: number }> }>(h, `/notifications?batchNo=${batchNo}`))
+      .json.notifications;
     expect(list.length).toBeLessThanOrEqual(1);
     return list[0] ? (await api<NotificationView>(h, `/notifications/${list[0].id}`)).json : null;
   }
@@ -57,8 +66,10 @@ describe.each(dialectsUnderTest())('notifications (%s)', (dialect) => {
     expect(n).not.toBeNull();
     return n!;
   }
-  const statusIs = (batchNo: string, status: string) => async () => (await maybeNotification(batchNo))?.status === status;
-  const verify = async (partner: string, notifyId: string) => (await fetch(notifyVerifyUrl(h.gateway, partner, notifyId))).text();
+  const statusIs = (batchNo: string, status: string) => async () =>
+    (await maybeNotification(batchNo))?.status === status;
+  const verify = async (partner: string, notifyId: string) =>
+    (await fetch(notifyVerifyUrl(h.gateway, partner, notifyId))).text();
 
   it('retries until the body is exactly "success", with the same notify_id, and sends nothing after', async () => {
     h = await startHarness(dialect);
@@ -79,7 +90,11 @@ describe.each(dialectsUnderTest())('notifications (%s)', (dialect) => {
       [3, 'http_error', 500, 'success'],
       [4, 'acknowledged', 200, 'success'],
     ]);
-    expect(n.deliveries.every((d) => typeof d.latencyMs === 'number' && d.requestBody.includes('batch_refund_notify'))).toBe(true);
+    expect(
+      n.deliveries.every(
+        (d) => typeof d.latencyMs === 'number' && d.requestBody.includes('batch_refund_notify'),
+      ),
+    ).toBe(true);
     const got = at('/retry')();
     expect(got).toHaveLength(4);
     expect(new Set(got.map(idOf))).toEqual(new Set([n.notifyId]));
@@ -157,7 +172,10 @@ describe.each(dialectsUnderTest())('notifications (%s)', (dialect) => {
     await api(h, '/faults', { method: 'PUT', body: { notify: { drop: 1 } } });
     const dropped = await submit('/drop');
     await waitFor(statusIs(dropped, 'delivered'), 'delivered after drop');
-    expect((await notification(dropped)).deliveries.map((d) => d.outcome)).toEqual(['dropped', 'acknowledged']);
+    expect((await notification(dropped)).deliveries.map((d) => d.outcome)).toEqual([
+      'dropped',
+      'acknowledged',
+    ]);
     expect(at('/drop')()).toHaveLength(1);
 
     // duplicate: one send, two identical POSTs.
@@ -177,25 +195,35 @@ describe.each(dialectsUnderTest())('notifications (%s)', (dialect) => {
     expect(Date.parse(pending.nextAttemptAt!) - Date.parse(pending.createdAt)).toBeGreaterThanOrEqual(60_000);
     expect(at('/delay')()).toHaveLength(0);
     await api(h, '/faults', { method: 'PUT', body: { notify: { delayMs: 0 } } });
-    const redelivered = await api<{ status: string }>(h, `/notifications/${pending.id}/redeliver`, { method: 'POST' });
+    const redelivered = await api<{ status: string }>(h, `/notifications/${pending.id}/redeliver`, {
+      method: 'POST',
+    });
     expect(redelivered.json.status).toBe('delivered');
     expect(at('/delay')()).toHaveLength(1);
 
     // reorder: the next two notifications are held and released newest first.
     await api(h, '/faults', { method: 'PUT', body: { notify: { reorder: 2 } } });
     const first = await submit('/order');
-    await waitFor(async () => (await api<{ status: string }>(h, `/batches/${PARTNER}/${first}`)).json.status === 'done', 'first processed');
+    await waitFor(
+      async () => (await api<{ status: string }>(h, `/batches/${PARTNER}/${first}`)).json.status === 'done',
+      'first processed',
+    );
     expect((await notification(first)).status).toBe('held');
     const second = await submit('/order');
     await waitFor(() => at('/order')().length === 2, 'both released');
-    const order = at('/order')().map((r) => checkNotificationSignature(r.body, 'utf-8', { signType: 'MD5', key: KEY })['batch_no']);
+    const order = at('/order')().map(
+      (r) => checkNotificationSignature(r.body, 'utf-8', { signType: 'MD5', key: KEY })['batch_no'],
+    );
     expect(order).toEqual([second, first]);
 
     // slow responses: the reply is late but unchanged.
     await api(h, '/faults', { method: 'PUT', body: { slowResponseMs: 150 } });
     expect(await submit('/slow')).toMatch(/^\d{8}/);
     const faults = (await api<Record<string, unknown>>(h, '/faults', { method: 'DELETE' })).json;
-    expect(faults).toMatchObject({ slowResponseMs: 0, notify: { drop: 0, duplicate: 0, reorder: 0, delayMs: 0 } });
+    expect(faults).toMatchObject({
+      slowResponseMs: 0,
+      notify: { drop: 0, duplicate: 0, reorder: 0, delayMs: 0 },
+    });
   });
 
   it('redeliver after success revives the notify_id for one more send', async () => {
@@ -229,7 +257,11 @@ describe.each(dialectsUnderTest())('notifications (%s)', (dialect) => {
     // REFUND_DATE_ERROR for a request dated by the host clock once the sandbox clock is a day ahead.
     await api(h, '/clock', { method: 'PUT', body: { offsetMs: 86_400_000 } });
     const trade = await createTrade(h);
-    expect(await xmlOutcome(await send(h.gateway, nopwdParams(Date.now(), `${trade}^1.00^x`)))).toBe('REFUND_DATE_ERROR');
-    expect(await xmlOutcome(await send(h.gateway, nopwdParams(h.sandbox.now(), `${trade}^1.00^x`)))).toBe('T');
+    expect(await xmlOutcome(await send(h.gateway, nopwdParams(Date.now(), `${trade}^1.00^x`)))).toBe(
+      'REFUND_DATE_ERROR',
+    );
+    expect(await xmlOutcome(await send(h.gateway, nopwdParams(h.sandbox.now(), `${trade}^1.00^x`)))).toBe(
+      'T',
+    );
   });
 });
