@@ -6,7 +6,6 @@ import { type Clock, systemClock } from '@alirefund/protocol';
 import { migrate, openDatabase } from '@alirefund/store';
 import { Hono } from 'hono';
 import type { ServerSettings } from './config.js';
-import { mountConsole } from './console/index.js';
 import type { ConsoleContext, ServiceDeps } from './context.js';
 import type { ServerDatabase, ServerDB } from './db.js';
 import { mountApi } from './http/api.js';
@@ -18,18 +17,18 @@ import { createServices, type ServerServices } from './services/index.js';
 export interface CreateServerDeps {
   settings: ServerSettings;
   /** An open database; when absent `settings.databaseUrl` is opened (and closed by `close()`). */
-  database?: ServerDatabase;
-  clock?: Clock;
+  database?: ServerDatabase | undefined;
+  clock?: Clock | undefined;
   /** fetch used towards the gateway (nopwd, notify_verify). */
-  fetch?: typeof fetch;
-  log?: Logger;
+  fetch?: typeof fetch | undefined;
+  log?: Logger | undefined;
   /**
    * How to mount the console: default `mountConsole` from `./console/index.js`; `false` for none; or your own
    * function.
    */
-  console?: false | ((app: Hono, ctx: ConsoleContext) => void);
+  console?: false | ((app: Hono, ctx: ConsoleContext) => void) | undefined;
   /** Start the queue/reconcile timer (default true). Tests turn it off and call `services.submission.tick()`. */
-  background?: boolean;
+  background?: boolean | undefined;
 }
 
 export interface AlirefundServer {
@@ -72,7 +71,9 @@ export async function createServer(deps: CreateServerDeps): Promise<AlirefundSer
     app.get('/healthz', (c) => c.text('ok'));
     mountNotify(app, services.notifications, log);
     mountApi(app, services, log);
-    const mount = deps.console === undefined ? mountConsole : deps.console;
+    // Loaded only when used, so that the API and notify endpoints never depend on the console's modules.
+    const mount =
+      deps.console === undefined ? (await import('./console/index.js')).mountConsole : deps.console;
     if (mount !== false) mount(app, { services, settings, clock, log });
 
     if (deps.background !== false) services.submission.start();

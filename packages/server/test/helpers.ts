@@ -134,6 +134,7 @@ export async function startTestServer(
     }),
     database,
     background: false,
+    console: false,
     ...(opts.clock ? { clock: opts.clock } : {}),
   });
   return {

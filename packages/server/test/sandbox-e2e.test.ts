@@ -63,6 +63,7 @@ describe.each(dialectsUnderTest())('end to end with the sandbox on %s', (dialect
     server = await createServer({
       settings: makeSettings({ alipay: config, publicUrl: serverUrl, apiToken: API_TOKEN, batchSize: 3 }),
       database,
+      console: false,
     });
     app = server.app;
     closers.push(

@@ -34,6 +34,7 @@ describe.runIf(pg)('two server instances on one PostgreSQL', () => {
         settings: makeSettings({ alipay: config, publicUrl: 'http://127.0.0.1:1', apiToken: API_TOKEN }),
         database,
         background: false,
+        console: false,
       });
       const http = await listen(server.app);
       instances.push({

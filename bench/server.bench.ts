@@ -1,0 +1,487 @@
+/**
+ * Notification throughput of the merchant server (issue 4's benchmark).
+ *
+ *   npx tsx bench/server.bench.ts            # 2,000 batches × 50 records, each delivered 3 times, concurrency 64
+ *   BENCH_BATCHES=200 npx tsx bench/server.bench.ts   # a quick run
+ *
+ * Per phase: a real sandbox (in this process, its own SQLite file) accepts 2,000 nopwd batches of 50 records that
+ * the server created, processes them and puts their batch_refund_notify in its outbox (not sent: the first send is
+ * due in 24 h). The bench signs each outbox notification exactly as the sandbox's dispatcher does and delivers it
+ * 3 times, shuffled, 64 at a time, to the server running in a child process (its own RSS); the server verifies
+ * every first copy with the sandbox's notify_verify over loopback. Afterwards the database is checked for double
+ * applications. The same deliveries go to a bare node:http server (child process) for the ceiling.
+ *
+ * Phases: bare node:http; SQLite (one server); PostgreSQL (two server processes on one throwaway cluster,
+ * deliveries alternating between them). Set BENCH_PG=off to skip PostgreSQL.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  buildRefundRequest,
+  type Charset,
+  createConfig,
+  formatBeijing,
+  sendNopwdRequest,
+  signNotification,
+} from '@alirefund/protocol';
+import { createSandbox } from '@alirefund/sandbox';
+import { type Database, openDatabase } from '@alirefund/store';
+import { startThrowawayPostgres } from '@alirefund/store/testing';
+import { createServer, makeSettings, type ServerDB } from '@alirefund/server';
+import { serve } from '@hono/node-server';
+
+const BATCHES = Number(process.env['BENCH_BATCHES'] ?? 2000);
+const RECORDS = 50;
+const COPIES = 3;
+const CONCURRENCY = 64;
+const PARTNER = '2088101122136241';
+const KEY = 'abcdefghijklmnopqrstuvwxyz012345';
+const SELF = fileURLToPath(import.meta.url);
+
+// ---------------------------------------------------------------------------------------------- child roles
+
+async function childMain(role: string): Promise<void> {
+  let peak = process.memoryUsage.rss();
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage.rss());
+  }, 10);
+  let port: number;
+  let stop: () => Promise<void>;
+  if (role === 'bare') {
+    const server: Server = createHttpServer((req, res) => {
+      req.on('data', () => {});
+      req.on('end', () => res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end('success'));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    port = (server.address() as AddressInfo).port;
+    stop = () => new Promise((r) => server.close(() => r()));
+  } else {
+    const database = await openDatabase<ServerDB>(process.env['BENCH_DB_URL']!, { poolSize: 16 });
+    const config = createConfig({ partner: PARTNER, key: KEY, gateway: process.env['BENCH_GATEWAY']! });
+    const app = await createServer({
+      settings: makeSettings({ alipay: config, publicUrl: 'http://127.0.0.1:1' }),
+      database,
+      background: false,
+      console: false,
+    });
+    const http = await new Promise<{ port: number; server: Server }>((resolve) => {
+      const s = serve({ fetch: app.app.fetch, port: 0, hostname: '127.0.0.1' }, (info) =>
+        resolve({ port: info.port, server: s as Server }),
+      );
+    });
+    port = http.port;
+    stop = async () => {
+      http.server.closeAllConnections();
+      await new Promise<void>((r) => http.server.close(() => r()));
+      await app.close();
+      await database.close();
+    };
+  }
+  process.send?.({ port });
+  process.on('message', async (m: { cmd: string }) => {
+    if (m.cmd === 'reset') peak = process.memoryUsage.rss();
+    if (m.cmd === 'stats') process.send?.({ peakRss: peak });
+    if (m.cmd === 'stop') {
+      clearInterval(sampler);
+      await stop();
+      process.send?.({ stopped: true });
+      process.exit(0);
+    }
+  });
+}
+
+interface Child {
+  url: string;
+  proc: ChildProcess;
+  ask<T>(cmd: string, key: string): Promise<T>;
+}
+
+async function startChild(role: string, env: Record<string, string> = {}): Promise<Child> {
+  const proc = fork(SELF, [], {
+    execArgv: [
+      '--import',
+      'tsx',
+      ...(process.env['BENCH_PROF'] && role === 'server'
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_PROF']}`]
+        : []),
+    ],
+    env: { ...process.env, BENCH_ROLE: role, ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    proc.once('message', (m: { port: number }) => resolve(m.port));
+    proc.once('exit', (code) => reject(new Error(`${role} child exited with ${code}`)));
+  });
+  return {
+    url: `http://127.0.0.1:${port}/alipay/notify`,
+    proc,
+    ask<T>(cmd: string, key: string) {
+      return new Promise<T>((resolve) => {
+        const on = (m: Record<string, unknown>) => {
+          if (key in m) {
+            proc.off('message', on);
+            resolve(m[key] as T);
+          }
+        };
+        proc.on('message', on);
+        proc.send({ cmd });
+      });
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------- load
+
+interface LoadResult {
+  elapsedMs: number;
+  latencies: number[];
+  answers: Record<string, number>;
+}
+
+async function load(urls: string[], bodies: string[]): Promise<LoadResult> {
+  const latencies: number[] = [];
+  const answers: Record<string, number> = {};
+  let next = 0;
+  const t0 = performance.now();
+  const worker = async () => {
+    for (;;) {
+      const i = next++;
+      if (i >= bodies.length) return;
+      const started = performance.now();
+      let text: string;
+      try {
+        const res = await fetch(urls[i % urls.length]!, {
+          method: 'POST',
+          body: bodies[i]!,
+          headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+        });
+        text = await res.text();
+      } catch (e) {
+        text = `error: ${(e as Error).message}`;
+      }
+      latencies.push(performance.now() - started);
+      answers[text] = (answers[text] ?? 0) + 1;
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  return { elapsedMs: performance.now() - t0, latencies, answers };
+}
+
+function pct(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+}
+
+/** Deterministic shuffle (mulberry32), so runs are comparable. */
+function shuffle<T>(items: T[], seed = 42): T[] {
+  let a = seed;
+  const rand = () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [items[i], items[j]] = [items[j]!, items[i]!];
+  }
+  return items;
+}
+
+// ---------------------------------------------------------------------------------------------- preparation
+
+interface Prepared {
+  bodies: string[];
+  gateway: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Creates BATCHES×RECORDS trades on both sides, the server's batches, submits them to the sandbox (which
+ * processes them and queues their notifications), and builds the signed notification bodies.
+ */
+async function prepare(serverDb: Database<ServerDB>, dir: string, label: string): Promise<Prepared> {
+  const t0 = performance.now();
+  const sandboxDb = await openDatabase(join(dir, `sandbox-${label}.db`));
+  const sandbox = await createSandbox({
+    database: sandboxDb,
+    notifySchedule: [86_400_000],
+    autoDispatch: false,
+  });
+  const sHttp = await new Promise<{ url: string; server: Server }>((resolve) => {
+    const s = serve({ fetch: sandbox.app.fetch, port: 0, hostname: '127.0.0.1' }, (info) =>
+      resolve({ url: `http://127.0.0.1:${info.port}`, server: s as Server }),
+    );
+  });
+  const gateway = `${sHttp.url}/gateway.do`;
+  const config = createConfig({ partner: PARTNER, key: KEY, gateway });
+  const server = await createServer({
+    settings: makeSettings({ alipay: config, publicUrl: 'http://127.0.0.1:1' }),
+    database: serverDb,
+    background: false,
+    console: false,
+  });
+  const partner = {
+    partner: PARTNER,
+    key: KEY,
+    email: 'seller@example.com',
+    paymentPassword: 'pay-123456',
+    balance: '100000000.00',
+    services: ['refund_fastpay_by_platform_nopwd'],
+  };
+  const total = BATCHES * RECORDS;
+  const tradeNos = Array.from({ length: total }, (_, i) => `2025${String(i + 1).padStart(12, '0')}`);
+  for (let i = 0; i < total; i += 5000) {
+    const chunk = tradeNos.slice(i, i + 5000);
+    await sandbox.seed({
+      partners: [partner],
+      accounts: [],
+      trades: chunk.map((tradeNo) => ({
+        tradeNo,
+        partner: PARTNER,
+        amount: '10.00',
+        status: 'TRADE_SUCCESS',
+      })),
+    });
+    const reg = await server.services.trades.register(
+      chunk.map((tradeNo) => ({ tradeNo, amountFen: 1000 })),
+      'bench',
+    );
+    if (reg.issues.length > 0) throw new Error(`register: ${reg.issues[0]!.message}`);
+  }
+  const batches: Array<{ batchNo: string; refundDate: string; detailData: string }> = [];
+  for (let i = 0; i < total; i += 2500) {
+    const res = await server.services.refunds.createBatches(
+      tradeNos.slice(i, i + 2500).map((tradeNo) => ({ tradeNo, amountFen: 100, reason: '协商退款' })),
+      { mode: 'nopwd', actor: 'bench', queue: false, batchSize: RECORDS },
+    );
+    if (res.issues.length > 0) throw new Error(`createBatches: ${res.issues[0]!.message}`);
+    batches.push(...res.batches);
+  }
+  const tSubmit = performance.now();
+  for (const b of batches) {
+    const req = buildRefundRequest(config, {
+      mode: 'nopwd',
+      batchNo: b.batchNo,
+      refundDate: b.refundDate,
+      detail: b.detailData,
+      notifyUrl: server.settings.notifyUrl,
+    });
+    const answer = await sendNopwdRequest(req);
+    if (answer.status !== 'accepted')
+      throw new Error(`sandbox refused ${b.batchNo}: ${JSON.stringify(answer)}`);
+    await sandbox.dispatcher.runDue(); // process it now, so that the next one does not meet the batch lock
+  }
+  await serverDb.db
+    .updateTable('srv_batches')
+    .set({ state: 'accepted' })
+    .where('state', '=', 'draft')
+    .execute();
+  await server.close();
+  // biome-ignore lint/suspicious/noExplicitAny: the sandbox's outbox table, read as the dispatcher does.
+  const outbox = await (sandboxDb.db as any)
+    .selectFrom('sbx_notifications')
+    .select(['notify_id', 'params_json', 'charset'])
+    .where('kind', '=', 'batch_refund_notify')
+    .execute();
+  if (outbox.length !== BATCHES)
+    throw new Error(`expected ${BATCHES} notifications in the outbox, got ${outbox.length}`);
+  const notes = (outbox as Array<{ notify_id: string; params_json: string; charset: string }>).map((n) => {
+    const params = {
+      notify_time: formatBeijing(Date.now()),
+      notify_id: n.notify_id,
+      ...JSON.parse(n.params_json),
+    };
+    return signNotification(params, { signType: 'MD5', key: KEY }, n.charset as Charset).body;
+  });
+  const bodies = shuffle(notes.flatMap((b) => Array.from({ length: COPIES }, () => b)));
+  console.log(
+    `  prepared ${label}: ${total} trades, ${BATCHES} batches accepted and processed by the sandbox ` +
+      `(${((performance.now() - t0) / 1000).toFixed(1)} s, of which submission ${((performance.now() - tSubmit) / 1000).toFixed(1)} s)`,
+  );
+  return {
+    bodies,
+    gateway,
+    async close() {
+      sHttp.server.closeAllConnections();
+      await new Promise<void>((r) => sHttp.server.close(() => r()));
+      await sandbox.close();
+      await sandboxDb.close();
+    },
+  };
+}
+
+interface Verified {
+  applied: number;
+  doubleApplications: number;
+  tradesRefundedTwice: number;
+  refundedFen: number;
+  expectedFen: number;
+  verdicts: Record<string, number>;
+}
+
+async function verify(db: Database<ServerDB>): Promise<Verified> {
+  const doubles = await db.db
+    .selectFrom('srv_notifications')
+    .select('batch_no')
+    .where('verdict', '=', 'accepted')
+    .where('kind', '=', 'batch_refund_notify')
+    .groupBy('batch_no')
+    .having((eb) => eb.fn.countAll(), '>', 1)
+    .execute();
+  const applied = await db.db
+    .selectFrom('srv_batches')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('applied_at', 'is not', null)
+    .executeTakeFirstOrThrow();
+  const twice = await db.db
+    .selectFrom('srv_trades')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('refund_count', '>', 1)
+    .executeTakeFirstOrThrow();
+  const sum = await db.db
+    .selectFrom('srv_trades')
+    .select((eb) => eb.fn.sum<number>('refunded_fen').as('s'))
+    .executeTakeFirstOrThrow();
+  const verdicts: Record<string, number> = {};
+  for (const v of await db.db
+    .selectFrom('srv_notifications')
+    .select(['verdict', (eb) => eb.fn.countAll<number>().as('n')])
+    .groupBy('verdict')
+    .execute()) {
+    verdicts[v.verdict] = Number(v.n);
+  }
+  return {
+    applied: Number(applied.n),
+    doubleApplications: doubles.length,
+    tradesRefundedTwice: Number(twice.n),
+    refundedFen: Number(sum.s ?? 0),
+    expectedFen: BATCHES * RECORDS * 100,
+    verdicts,
+  };
+}
+
+interface Row {
+  name: string;
+  deliveries: number;
+  elapsedMs: number;
+  appliedPerSec: number | null;
+  deliveriesPerSec: number;
+  p50: number;
+  p99: number;
+  peakRssMb: number;
+  answers: Record<string, number>;
+  verified?: Verified;
+}
+
+function row(name: string, r: LoadResult, peakRss: number, verified?: Verified): Row {
+  const sorted = [...r.latencies].sort((a, b) => a - b);
+  return {
+    name,
+    deliveries: r.latencies.length,
+    elapsedMs: r.elapsedMs,
+    appliedPerSec: verified ? verified.applied / (r.elapsedMs / 1000) : null,
+    deliveriesPerSec: r.latencies.length / (r.elapsedMs / 1000),
+    p50: pct(sorted, 0.5),
+    p99: pct(sorted, 0.99),
+    peakRssMb: peakRss / 1048576,
+    answers: r.answers,
+    ...(verified ? { verified } : {}),
+  };
+}
+
+function print(rows: Row[]): void {
+  console.log(
+    '\n| run | deliveries | time (s) | applied/s | deliveries/s | p50 (ms) | p99 (ms) | double applications | peak RSS per process (MB) |',
+  );
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const r of rows) {
+    console.log(
+      `| ${r.name} | ${r.deliveries} | ${(r.elapsedMs / 1000).toFixed(2)} | ${r.appliedPerSec === null ? '—' : r.appliedPerSec.toFixed(0)} | ${r.deliveriesPerSec.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.verified ? r.verified.doubleApplications : '—'} | ${r.peakRssMb.toFixed(0)} |`,
+    );
+  }
+  for (const r of rows) {
+    if (!r.verified) continue;
+    const v = r.verified;
+    console.log(
+      `  ${r.name}: answers ${JSON.stringify(r.answers)}; verdicts ${JSON.stringify(v.verdicts)}; batches applied ${v.applied}/${BATCHES}; trades refunded twice ${v.tradesRefundedTwice}; refunded ${v.refundedFen} fen (expected ${v.expectedFen})`,
+    );
+  }
+}
+
+async function main(): Promise<void> {
+  const rows: Row[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'alirefund-bench-'));
+  console.log(
+    `server notification benchmark: ${BATCHES} batches × ${RECORDS} records, ${COPIES} deliveries each, concurrency ${CONCURRENCY}`,
+  );
+  try {
+    // ---- SQLite
+    const sqliteUrl = join(dir, 'server.db');
+    const sqliteDb = await openDatabase<ServerDB>(sqliteUrl);
+    const prepSqlite = await prepare(sqliteDb, dir, 'sqlite');
+    await sqliteDb.close();
+
+    // ---- the ceiling, with the same bodies
+    const bare = await startChild('bare');
+    const bareRun = await load([bare.url], prepSqlite.bodies);
+    rows.push(row('bare node:http (ceiling)', bareRun, await bare.ask<number>('stats', 'peakRss')));
+    await bare.ask('stop', 'stopped');
+
+    const one = await startChild('server', { BENCH_DB_URL: sqliteUrl, BENCH_GATEWAY: prepSqlite.gateway });
+    const sqliteRun = await load([one.url], prepSqlite.bodies);
+    const sqliteRss = await one.ask<number>('stats', 'peakRss');
+    await one.ask('stop', 'stopped');
+    const check = await openDatabase<ServerDB>(sqliteUrl);
+    rows.push(row('SQLite, 1 server', sqliteRun, sqliteRss, await verify(check)));
+    await check.close();
+    await prepSqlite.close();
+
+    // ---- PostgreSQL, two instances
+    if (process.env['BENCH_PG'] !== 'off') {
+      const cluster = await startThrowawayPostgres();
+      try {
+        const pgDb = await openDatabase<ServerDB>(cluster.url);
+        const prepPg = await prepare(pgDb, dir, 'postgres');
+        await pgDb.close();
+        const env = { BENCH_DB_URL: cluster.url, BENCH_GATEWAY: prepPg.gateway };
+        const a = await startChild('server', env);
+        const b = await startChild('server', env);
+        const pgRun = await load([a.url, b.url], prepPg.bodies);
+        const rss = Math.max(
+          await a.ask<number>('stats', 'peakRss'),
+          await b.ask<number>('stats', 'peakRss'),
+        );
+        await a.ask('stop', 'stopped');
+        await b.ask('stop', 'stopped');
+        const pgCheck = await openDatabase<ServerDB>(cluster.url);
+        rows.push(row('PostgreSQL, 2 servers', pgRun, rss, await verify(pgCheck)));
+        await pgCheck.close();
+        await prepPg.close();
+      } finally {
+        await cluster.stop();
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  print(rows);
+  const bad = rows.filter(
+    (r) => r.verified && (r.verified.doubleApplications > 0 || r.verified.tradesRefundedTwice > 0),
+  );
+  if (bad.length > 0) {
+    console.error('DOUBLE APPLICATIONS FOUND');
+    process.exitCode = 1;
+  }
+}
+
+const role = process.env['BENCH_ROLE'];
+if (role) {
+  await childMain(role);
+} else {
+  await main();
+}
