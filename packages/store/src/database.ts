@@ -1,0 +1,110 @@
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import { createPool } from './postgres.js';
+import { openSqlite, sqliteDialect } from './sqlite.js';
+import { parseDatabaseUrl, redactUrl } from './url.js';
+
+/** The SQL dialects the store speaks. */
+export type Dialect = 'sqlite' | 'postgres';
+
+/**
+ * An open database: a Kysely handle plus what it is connected to.
+ *
+ * Portability rules for callers (both dialects behave the same if you follow them):
+ * - money is BIGINT integer fen; BIGINT, COUNT(*) and SUM(bigint) come back as JS numbers on both dialects
+ *   (PostgreSQL values beyond `Number.MAX_SAFE_INTEGER` throw instead of losing precision);
+ * - booleans are INTEGER columns holding 0 or 1 (SQLite has no boolean type);
+ * - times are TEXT columns holding ISO-8601 strings the caller passes in (PostgreSQL would return `Date`s for
+ *   timestamp columns, SQLite strings);
+ * - on SQLite there is one connection: inside `withTransaction` use the transaction handle, never `db`, or the
+ *   query waits for the transaction that is waiting for it.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: untyped by default, like Kysely<any>; callers pass their schema.
+export interface Database<DB = any> {
+  /** The Kysely query builder. */
+  readonly db: Kysely<DB>;
+  /** Which SQL dialect `db` speaks. */
+  readonly dialect: Dialect;
+  /** The URL it was opened with, password redacted: safe to log. */
+  readonly url: string;
+  /** Closes the SQLite handle or ends the PostgreSQL pool. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** Options for {@link openDatabase}. */
+export interface OpenDatabaseOptions {
+  /** Maximum connections in the PostgreSQL pool (default 10). SQLite always uses one connection. */
+  poolSize?: number;
+}
+
+/**
+ * Opens a database.
+ *
+ * - a file path, `sqlite:PATH` or `file:PATH` (`file:///abs/path` too): a SQLite file via better-sqlite3,
+ *   created with its parent directory if missing, with `journal_mode=WAL`, `synchronous=NORMAL`,
+ *   `foreign_keys=ON` and `busy_timeout=5000`;
+ * - `:memory:`: an in-memory SQLite database (gone when closed);
+ * - `postgres://…` or `postgresql://…`: a `pg` pool. The connection is checked before this resolves, so a wrong
+ *   host or password is reported at start-up.
+ *
+ * Any other scheme throws an `Error` naming the accepted forms. No error message contains the password.
+ *
+ * @example
+ * ```ts
+ * const database = await openDatabase<MySchema>(process.env.ALIREFUND_DATABASE_URL ?? './.alirefund/server.db');
+ * await migrate(database, 'server', migrations);
+ * const rows = await database.db.selectFrom('trades').selectAll().execute();
+ * await database.close();
+ * ```
+ */
+export async function openDatabase<DB>(url: string, opts: OpenDatabaseOptions = {}): Promise<Database<DB>> {
+  const target = parseDatabaseUrl(url);
+  const redacted = redactUrl(url);
+  if (target.kind === 'postgres') {
+    const { poolSize } = opts;
+    if (poolSize !== undefined && (!Number.isInteger(poolSize) || poolSize < 1)) {
+      throw new TypeError(`poolSize must be a positive integer, got ${poolSize}`);
+    }
+    const pool = createPool(target.connectionString, poolSize);
+    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+    try {
+      await sql`select 1`.execute(db);
+    } catch (cause) {
+      await db.destroy().catch(() => {});
+      throw new Error(`Cannot connect to PostgreSQL at ${redacted}: ${describeError(cause)}`, { cause });
+    }
+    return handle(db, 'postgres', redacted);
+  }
+  let sqlite: ReturnType<typeof openSqlite>;
+  try {
+    sqlite = openSqlite(target.kind === 'sqlite-file' ? target.path : undefined);
+  } catch (cause) {
+    throw new Error(`Cannot open SQLite database ${redacted}: ${describeError(cause)}`, { cause });
+  }
+  return handle(new Kysely<DB>({ dialect: sqliteDialect(sqlite) }), 'sqlite', redacted);
+}
+
+function handle<DB>(db: Kysely<DB>, dialect: Dialect, url: string): Database<DB> {
+  let closing: Promise<void> | undefined;
+  return {
+    db,
+    dialect,
+    url,
+    close() {
+      closing ??= db.destroy();
+      return closing;
+    },
+  };
+}
+
+/** A one-line reason for an error, including Node's AggregateError (e.g. "localhost" tried on ::1 and 127.0.0.1). */
+function describeError(err: unknown): string {
+  if (err instanceof AggregateError && err.errors.length > 0) {
+    return [...new Set(err.errors.map(describeError))].join('; ');
+  }
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    if (err.message !== '') return err.message;
+    return typeof code === 'string' ? code : err.name;
+  }
+  return String(err);
+}
