@@ -1,0 +1,141 @@
+/**
+ * Login and logout. Passwords are checked by the operators service (scrypt); the session token lives only in
+ * an HttpOnly, SameSite=Lax cookie (Secure over https). The login form has its own double-submit CSRF token,
+ * since there is no session yet.
+ */
+import type { Hono } from 'hono';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { remoteAddress } from '../../http/util.js';
+import { SESSION_TTL_MS } from '../../services/sessions.js';
+import { type ConsoleEnv, type CCtx, readForm } from '../env.js';
+import {
+  CSRF_FIELD,
+  isHttps,
+  LOGIN_CSRF_COOKIE,
+  randomToken,
+  SESSION_COOKIE,
+  safeNext,
+  sameToken,
+} from '../security.js';
+import { type Flash, h, render } from '../ui.js';
+
+/** Failed logins per username in the last window; a few more than this and the username is paused. */
+const MAX_FAILURES = 10;
+const FAILURE_WINDOW_MS = 15 * 60_000;
+
+function loginPage(
+  c: CCtx,
+  opts: { next: string; username?: string; flash?: Flash },
+  status = 200,
+): Response {
+  const t = c.get('t');
+  let token = getCookie(c, LOGIN_CSRF_COOKIE);
+  if (token === undefined || !/^[A-Za-z0-9_-]{43}$/.test(token)) {
+    token = randomToken();
+    setCookie(c, LOGIN_CSRF_COOKIE, token, {
+      httpOnly: true,
+      sameSite: 'Lax',
+      secure: isHttps(c),
+      path: '/login',
+      maxAge: 3600,
+    });
+  }
+  return render(
+    c,
+    {
+      title: t.loginTitle,
+      active: 'none',
+      mainClass: 'narrow',
+      flash: opts.flash ?? null,
+      body: h`<div class="login-card"><div class="card">
+<p class="muted">${t.loginIntro}</p>
+<form method="post" action="/login" autocomplete="on">
+<input type="hidden" name="${CSRF_FIELD}" value="${token}">
+<input type="hidden" name="next" value="${opts.next}">
+<div class="form-row"><label for="username">${t.username}</label>
+<input type="text" id="username" name="username" value="${opts.username ?? ''}" autocomplete="username" required autofocus></div>
+<div class="form-row"><label for="password">${t.password}</label>
+<input type="password" id="password" name="password" autocomplete="current-password" required></div>
+<button type="submit" class="btn btn-primary" id="login-submit">${t.loginButton}</button>
+</form></div></div>`,
+    },
+    status,
+  );
+}
+
+export function registerAuth(con: Hono<ConsoleEnv>): void {
+  const failures = new Map<string, number[]>();
+  const recentFailures = (username: string, now: number) =>
+    (failures.get(username) ?? []).filter((at) => now - at < FAILURE_WINDOW_MS);
+
+  con.get('/login', (c) => {
+    if (c.get('session')) return c.redirect(safeNext(c.req.query('next')), 303);
+    return loginPage(c, { next: safeNext(c.req.query('next')) });
+  });
+
+  con.post('/login', async (c) => {
+    const t = c.get('t');
+    const { services, log } = c.get('ctx');
+    const form = await readForm(c);
+    const cookieToken = getCookie(c, LOGIN_CSRF_COOKIE) ?? '';
+    const next = safeNext(form.str('next'));
+    if (!sameToken(cookieToken, form.str(CSRF_FIELD))) {
+      return loginPage(c, { next, flash: { kind: 'error', text: t.csrfLoginExpired } }, 403);
+    }
+    const username = form.str('username');
+    const password = form.str('password', { raw: true });
+    const now = Date.now();
+    if (recentFailures(username, now).length >= MAX_FAILURES) {
+      return loginPage(c, { next, username, flash: { kind: 'error', text: t.loginPaused } }, 429);
+    }
+    const operator =
+      username === '' || password === '' ? null : await services.operators.authenticate(username, password);
+    const ip = remoteAddress(c);
+    if (!operator) {
+      failures.set(username, [...recentFailures(username, now), now]);
+      if (failures.size > 10_000) failures.clear();
+      await services.audit.record({
+        actor: 'anonymous',
+        action: 'console.login_failed',
+        target: username,
+        ip,
+      });
+      log.warn({ username, ip }, 'console login failed');
+      return loginPage(c, { next, username, flash: { kind: 'error', text: t.loginFailed } }, 401);
+    }
+    failures.delete(username);
+    const session = await services.sessions.create(operator.id, { lang: c.get('lang') });
+    setCookie(c, SESSION_COOKIE, session.token, {
+      httpOnly: true,
+      sameSite: 'Lax',
+      secure: isHttps(c),
+      path: '/',
+      maxAge: Math.floor(SESSION_TTL_MS / 1000),
+    });
+    deleteCookie(c, LOGIN_CSRF_COOKIE, { path: '/login', secure: isHttps(c) });
+    await services.audit.record({
+      actor: `operator:${operator.username}`,
+      action: 'console.login',
+      target: operator.username,
+      ip,
+    });
+    return c.redirect(next, 303);
+  });
+
+  con.post('/logout', async (c) => {
+    const { services } = c.get('ctx');
+    const token = c.get('sessionToken');
+    const session = c.get('session');
+    if (token) await services.sessions.destroy(token);
+    if (session) {
+      await services.audit.record({
+        actor: `operator:${session.operator.username}`,
+        action: 'console.logout',
+        target: session.operator.username,
+        ip: remoteAddress(c),
+      });
+    }
+    deleteCookie(c, SESSION_COOKIE, { path: '/', secure: isHttps(c) });
+    return c.redirect('/login', 303);
+  });
+}

@@ -1,0 +1,391 @@
+/**
+ * Batches: the list (filters, search, the batches just created), a batch's page (state timeline, per-record
+ * results with the code explained, every notification with its verdict, the event log) and its actions
+ * (submit pwd, queue nopwd, cancel, resolve).
+ */
+import { formatYuan } from '@alirefund/protocol';
+import type { Hono } from 'hono';
+import type { ConsoleContext } from '../../context.js';
+import type { BatchState, RefundMode } from '../../db.js';
+import { ServiceError } from '../../errors.js';
+import type { BatchDetail, BatchSummary, Resolution } from '../../services/refunds.js';
+import { GATEWAY_TIMEOUT_MS } from '../../services/submission.js';
+import { actorOf, type CCtx, type ConsoleEnv, enumQuery, intQuery, readForm } from '../env.js';
+import type { Dict } from '../i18n.js';
+import { gatewayFormCsp, randomToken } from '../security.js';
+import {
+  csrf,
+  duration,
+  explainCode,
+  type Flash,
+  h,
+  type Html,
+  modeBadge,
+  money,
+  pager,
+  render,
+  resultBadge,
+  stateBadge,
+  verdictBadge,
+  when,
+} from '../ui.js';
+
+const STATES: readonly BatchState[] = [
+  'draft',
+  'queued',
+  'submitted',
+  'accepted',
+  'finished',
+  'rejected',
+  'needs_attention',
+  'resubmit_manually',
+  'cancelled',
+];
+const BATCH_NO_RE = /^[0-9A-Za-z]{1,64}$/;
+
+/** Runs the nopwd queue now and waits for it (bounded by the gateway timeout); errors are logged. */
+export async function tickQueue(ctx: ConsoleContext): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      ctx.services.submission.tick(),
+      new Promise((r) => {
+        timer = setTimeout(r, GATEWAY_TIMEOUT_MS + 2000);
+      }),
+    ]);
+  } catch (err) {
+    ctx.log.error({ err: err instanceof Error ? err.message : String(err) }, 'console: queue tick failed');
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
+}
+
+/**
+ * pwd: the signed auto-submit form for the operator's browser (from the submission service), with a CSP that
+ * lets its one script run (nonce) and its form go to the gateway. When the partner is busy or the batch cannot
+ * be submitted, the batch page with the reason.
+ */
+export async function submitPwd(c: CCtx, batchNo: string): Promise<Response> {
+  const { services, settings } = c.get('ctx');
+  const nonce = randomToken(16);
+  try {
+    const form = await services.submission.preparePwd(batchNo, actorOf(c), { lang: c.get('lang'), nonce });
+    return c.html(form.html, 200, {
+      'content-security-policy': gatewayFormCsp(nonce, settings.alipay.gateway),
+      'cache-control': 'no-store',
+    });
+  } catch (err) {
+    if (err instanceof ServiceError && err.code !== 'BATCH_NOT_FOUND') {
+      return renderBatch(
+        c,
+        batchNo,
+        { kind: 'error', text: h`${c.get('t').submitFailed} ${err.message}` },
+        409,
+      );
+    }
+    throw err;
+  }
+}
+
+function batchRows(t: Dict, items: readonly BatchSummary[], withSubmit?: CCtx): Html {
+  return h`<div class="table-wrap"><table class="batches-table">
+<thead><tr><th>${t.batchNo}</th><th>${t.mode}</th><th>${t.batchStateCol}</th><th class="num">${t.records}</th><th class="num">${t.amount}</th>
+<th class="num">${t.succeededCol}</th><th>${t.createdAt}</th><th>${t.submittedAt}</th><th>${t.finishedAt}</th><th>${t.createdBy}</th>${withSubmit ? h`<th></th>` : ''}</tr></thead>
+<tbody>${
+    items.length === 0
+      ? h`<tr><td colspan="${withSubmit ? 11 : 10}" class="empty">${t.noBatches}</td></tr>`
+      : items.map(
+          (b) => h`<tr data-batch="${b.batchNo}">
+<td><a class="mono" href="/batches/${b.batchNo}">${b.batchNo}</a>${b.groupSize > 1 ? h` <span class="muted small">${b.groupIndex}/${b.groupSize}</span>` : ''}</td>
+<td>${modeBadge(t, b.mode)}</td><td>${stateBadge(t, b.state)}</td>
+<td class="num">${b.recordCount}</td><td class="num">${money(b.totalFen)}</td>
+<td class="num">${b.successNum === null ? h`<span class="muted">—</span>` : `${b.successNum} / ${b.recordCount}`}</td>
+<td>${when(b.createdAt)}</td><td>${when(b.submittedAt)}</td><td>${when(b.finishedAt)}</td><td class="small">${b.createdBy}</td>
+${
+  withSubmit
+    ? h`<td>${
+        b.mode === 'pwd' && b.state === 'draft'
+          ? h`<form method="post" action="/batches/${b.batchNo}/submit" class="inline">${csrf(withSubmit)}<button class="btn btn-primary btn-small" type="submit">${t.submitToAlipay}</button></form>`
+          : ''
+      }</td>`
+    : ''
+}
+</tr>`,
+        )
+  }</tbody></table></div>`;
+}
+
+type StepClass = 'done' | 'current' | 'failed' | 'attention' | '';
+
+function steps(t: Dict, b: BatchDetail): Html {
+  const list: { label: string; at: string | null; cls: StepClass }[] = [];
+  const add = (label: string, at: string | null) => list.push({ label, at, cls: at ? 'done' : '' });
+  add(t.step.created, b.times.createdAt);
+  if (b.mode === 'nopwd') add(t.step.queued, b.times.queuedAt);
+  add(b.mode === 'pwd' ? t.step.submittedPwd : t.step.submitted, b.times.submittedAt);
+  if (b.mode === 'nopwd' || b.times.acceptedAt) add(t.step.accepted, b.times.acceptedAt);
+  const end: Partial<Record<BatchState, { label: string; at: string | null; cls: StepClass }>> = {
+    rejected: { label: t.batchState.rejected, at: b.times.rejectedAt, cls: 'failed' },
+    cancelled: { label: t.batchState.cancelled, at: b.times.cancelledAt, cls: 'failed' },
+    needs_attention: { label: t.batchState.needs_attention, at: b.times.attentionAt, cls: 'attention' },
+    resubmit_manually: { label: t.batchState.resubmit_manually, at: b.times.resolvedAt, cls: 'attention' },
+  };
+  const e = end[b.state];
+  if (e) list.push(e);
+  else {
+    add(t.step.finished, b.times.finishedAt);
+    if (b.state !== 'finished') {
+      const last = [...list].reverse().find((s) => s.at !== null);
+      if (last) last.cls = 'current';
+    }
+  }
+  return h`<ol class="steps" aria-label="${t.stateTimeline}">${list.map(
+    (s) => h`<li class="${s.cls}">${s.label}${s.at ? h`<span class="at">${when(s.at)}</span>` : ''}</li>`,
+  )}</ol>`;
+}
+
+function actions(c: CCtx, b: BatchDetail, inFlight: { batchNo: string | null; since: string | null }): Html {
+  const t = c.get('t');
+  const parts: Html[] = [];
+  if (b.state === 'draft' && b.mode === 'pwd') {
+    parts.push(h`<form method="post" action="/batches/${b.batchNo}/submit" class="inline">${csrf(c)}
+<button type="submit" class="btn btn-primary" id="submit-pwd">${t.submitToAlipay}</button></form>`);
+  }
+  if (b.state === 'draft' && b.mode === 'nopwd') {
+    parts.push(h`<form method="post" action="/batches/${b.batchNo}/queue" class="inline">${csrf(c)}
+<button type="submit" class="btn btn-primary">${t.queueNow}</button></form>`);
+  }
+  if (b.state === 'submitted' && b.mode === 'pwd' && !b.times.appliedAt) {
+    parts.push(h`<form method="post" action="/batches/${b.batchNo}/submit" class="inline">${csrf(c)}
+<button type="submit" class="btn">${t.reopenPwd}</button></form>`);
+  }
+  if (b.state === 'draft' || b.state === 'queued') {
+    parts.push(h`<form method="post" action="/batches/${b.batchNo}/cancel" class="inline" data-confirm="${t.confirmCancel}">${csrf(c)}
+<button type="submit" class="btn btn-danger">${t.cancelBatch}</button></form>`);
+  }
+  const resolutions: Resolution[] =
+    b.state === 'needs_attention'
+      ? ['accepted', 'rejected', 'resubmit_manually']
+      : (b.state === 'submitted' || b.state === 'accepted') && !b.times.appliedAt
+        ? ['resubmit_manually']
+        : [];
+  const notes: Html[] = [];
+  if (b.state === 'queued' && inFlight.batchNo && inFlight.batchNo !== b.batchNo) {
+    notes.push(
+      h`<p class="muted">${t.waitingFor} <a class="mono" href="/batches/${inFlight.batchNo}">${inFlight.batchNo}</a></p>`,
+    );
+  }
+  if ((b.state === 'submitted' || b.state === 'accepted') && !b.times.appliedAt) {
+    notes.push(h`<p class="muted">${t.waitingNotification}</p>`);
+  }
+  if (b.state === 'needs_attention')
+    notes.push(h`<div class="flash flash-warn">${t.needsAttentionHelp}</div>`);
+  const resolveForm =
+    resolutions.length === 0
+      ? ''
+      : h`<form method="post" action="/batches/${b.batchNo}/resolve" class="resolve-form">${csrf(c)}
+<h3>${t.resolveTitle}</h3>
+<div class="radio-group">${resolutions.map(
+          (r, i) =>
+            h`<label><input type="radio" name="outcome" value="${r}"${i === 0 && resolutions.length === 1 ? ' checked' : ''} required><span>${t.resolution[r]}<span class="hint">${t.resolutionHint[r]}</span></span></label>`,
+        )}</div>
+<div class="form-row"><label for="note">${t.note}</label><input class="wide" type="text" id="note" name="note" maxlength="300"></div>
+<button type="submit" class="btn" data-confirm="${t.confirmResolve}">${t.resolveButton}</button></form>`;
+  if (parts.length === 0 && notes.length === 0 && resolveForm === '') return h``;
+  return h`<div class="card" id="batch-actions"><h2>${t.actions}</h2>${notes}${
+    parts.length > 0 ? h`<div class="actions">${parts}</div>` : ''
+  }${resolveForm}</div>`;
+}
+
+/** A batch's page. */
+export async function renderBatch(
+  c: CCtx,
+  batchNo: string,
+  flash: Flash | null = null,
+  status = 200,
+): Promise<Response> {
+  const t = c.get('t');
+  const lang = c.get('lang');
+  const { services } = c.get('ctx');
+  const b = await services.refunds.getBatch(batchNo);
+  if (!b) throw new ServiceError('BATCH_NOT_FOUND', `no batch ${batchNo}`, 'batchNo');
+  const inFlight = await services.submission.inFlight();
+  const msg = c.req.query('msg');
+  const notice: Flash | null =
+    flash ??
+    (msg === 'created'
+      ? { kind: 'ok', text: b.mode === 'pwd' ? t.createdPwd : t.createdNopwd }
+      : msg === 'queued'
+        ? { kind: 'ok', text: t.queuedNotice }
+        : msg === 'cancelled'
+          ? { kind: 'ok', text: t.cancelledNotice }
+          : msg === 'resolved'
+            ? { kind: 'ok', text: t.resolvedNotice }
+            : null);
+  const latency =
+    b.times.submittedAt && b.times.appliedAt
+      ? Date.parse(b.times.appliedAt) - Date.parse(b.times.submittedAt)
+      : null;
+  const body = h`<div class="card">
+<div class="card-head"><h2><span class="mono" id="batch-no">${b.batchNo}</span></h2><span id="batch-state">${stateBadge(t, b.state)}</span></div>
+${steps(t, b)}
+<dl class="fields">
+<div><dt>${t.mode}</dt><dd>${modeBadge(t, b.mode)}</dd></div>
+<div><dt>${t.records}</dt><dd>${b.recordCount}</dd></div>
+<div><dt>${t.amount}</dt><dd>${money(b.totalFen)} ${t.yuan}</dd></div>
+<div><dt>${t.succeededCol}</dt><dd id="success-num">${b.successNum === null ? '—' : `${b.successNum} / ${b.recordCount}`}${b.successFen !== null ? h` · ${money(b.successFen)} ${t.yuan}` : ''}</dd></div>
+<div><dt>refund_date</dt><dd class="mono">${b.refundDate}</dd></div>
+<div><dt>${t.charset} · ${t.signType}</dt><dd class="mono">${b.charset} · ${b.signType}</dd></div>
+<div><dt>${t.group}</dt><dd>${b.groupSize > 1 ? t.batchKOfN(b.groupIndex, b.groupSize) : '—'}</dd></div>
+<div><dt>${t.createdBy}</dt><dd class="small">${b.createdBy}</dd></div>
+<div><dt>${t.notifyLatency}</dt><dd>${duration(latency)}</dd></div>
+<div><dt>notify_url</dt><dd class="mono small">${b.notifyUrl ?? '—'}</dd></div>
+</dl>
+${
+  b.gatewayCode
+    ? h`<div class="flash ${b.state === 'rejected' ? 'flash-error' : 'flash-warn'}" id="gateway-code"><strong>${t.gatewayAnswer}:</strong> ${explainCode(t, lang, b.gatewayCode)}${b.gatewayMessage ? h`<div class="small muted">${b.gatewayMessage}</div>` : ''}</div>`
+    : ''
+}
+</div>
+${actions(c, b, inFlight)}
+<div class="card"><h2>${t.recordsTitle}</h2>
+<div class="table-wrap"><table id="records-table">
+<thead><tr><th class="num">#</th><th>${t.tradeNo}</th><th class="num">${t.amount}</th><th>${t.reason}</th><th>${t.result}</th><th class="num">${t.refundedAmount}</th><th>${t.codeMeaning}</th></tr></thead>
+<tbody>${b.records.map(
+    (r) => h`<tr data-trade="${r.tradeNo}" data-result="${r.resultCode ?? ''}">
+<td class="num">${r.seq}</td>
+<td><a class="mono" href="/trades/${r.tradeNo}">${r.tradeNo}</a>${
+      r.royalties.length > 0
+        ? h`<div class="small muted">${t.royaltyParts}: ${r.royalties.map((x) => `${x.outAccount || x.outUserId}→${x.inAccount || x.inUserId} ${formatYuan(x.amountFen)}`).join('; ')}</div>`
+        : ''
+    }</td>
+<td class="num">${money(r.amountFen)}</td><td>${r.reason}</td>
+<td>${resultBadge(t, r.succeeded)}</td>
+<td class="num">${money(r.resultAmountFen)}</td>
+<td>${
+      r.explanation
+        ? h`<span class="code ${r.succeeded ? 'code-ok' : 'code-bad'}">${r.explanation.code}</span> <span class="meaning">${lang === 'en' ? r.explanation.en : r.explanation.zh}</span>${
+            r.succeeded === false
+              ? h`<span class="advice">${lang === 'en' ? r.explanation.advice.en : r.explanation.advice.zh}</span>`
+              : ''
+          }`
+        : h`<span class="muted">—</span>`
+    }${r.resultText ? h`<div class="small muted mono">${r.resultText}</div>` : ''}</td>
+</tr>`,
+  )}</tbody></table></div>
+<h3>detail_data</h3><pre class="detail-data">${b.detailData}</pre>
+</div>
+<div class="card"><div class="card-head"><h2>${t.notificationsTitle}</h2><a href="/notifications?batch_no=${b.batchNo}">${t.openInLog}</a></div>
+<div class="table-wrap"><table id="batch-notifications">
+<thead><tr><th>ID</th><th>${t.kind}</th><th>${t.verdictCol}</th><th>${t.reasonCol}</th><th>notify_id</th><th>${t.receivedAt}</th><th>${t.appliedAt}</th><th>${t.answer}</th></tr></thead>
+<tbody>${
+    b.notifications.length === 0
+      ? h`<tr><td colspan="8" class="empty">${t.noNotificationsYet}</td></tr>`
+      : b.notifications.map(
+          (
+            n,
+          ) => h`<tr><td><a href="/notifications/${n.id}">${n.id}</a></td><td class="small mono">${n.kind}</td><td>${verdictBadge(t, n.verdict as never)}</td>
+<td>${n.reasonCode ? explainCode(t, lang, n.reasonCode, { advice: false }) : ''}${n.reason ? h`<div class="small muted">${n.reason}</div>` : ''}</td>
+<td class="mono small">${n.notifyId ?? '—'}</td><td>${when(n.receivedAt)}</td><td>${when(n.appliedAt)}</td><td class="mono">${n.response}</td></tr>`,
+        )
+  }</tbody></table></div></div>
+<div class="card"><h2>${t.eventLog}</h2>
+<ol class="timeline">${b.events.map(
+    (e) =>
+      h`<li><div class="meta">${when(e.at)} <span class="tag">${e.kind}</span>${e.state ? stateBadge(t, e.state as BatchState) : ''}<span>${e.actor}</span></div><div>${e.message}</div></li>`,
+  )}</ol></div>`;
+  return render(c, { title: t.batchTitle, active: 'batches', body, flash: notice }, status);
+}
+
+export function registerBatches(con: Hono<ConsoleEnv>): void {
+  con.get('/batches', async (c) => {
+    const t = c.get('t');
+    const { services } = c.get('ctx');
+    const state = enumQuery(c, 'state', [...STATES, 'open'] as const);
+    const mode = enumQuery(c, 'mode', ['pwd', 'nopwd'] as const) as RefundMode | undefined;
+    const q = (c.req.query('q') ?? '').trim().slice(0, 64);
+    const pageNo = intQuery(c, 'page', 1);
+    const list = await services.refunds.listBatches({
+      ...(state !== undefined ? { state } : {}),
+      ...(mode !== undefined ? { mode } : {}),
+      ...(q !== '' ? { q } : {}),
+      page: pageNo,
+      pageSize: 50,
+    });
+    const created = (c.req.query('created') ?? '')
+      .split(',')
+      .filter((s) => BATCH_NO_RE.test(s))
+      .slice(0, 50);
+    const fresh = (await Promise.all(created.map((bn) => services.refunds.getBatch(bn)))).filter(
+      (b): b is BatchDetail => b !== null,
+    );
+    const body = h`${
+      fresh.length > 0
+        ? h`<div class="card" id="created-batches"><h2>${t.justCreated(fresh.length)}</h2>
+<p class="muted">${fresh[0]?.mode === 'pwd' ? t.pwdOneAtATime : t.nopwdQueued}</p>${batchRows(t, fresh, c)}</div>`
+        : ''
+    }
+<form method="get" action="/batches" class="toolbar" role="search">
+<div class="field grow"><label for="q">${t.searchBatches}</label><input type="search" id="q" name="q" value="${q}" placeholder="${t.searchBatchesPlaceholder}"></div>
+<div class="field"><label for="state">${t.batchStateCol}</label><select id="state" name="state"><option value="">${t.all}</option>
+<option value="open"${state === 'open' ? ' selected' : ''}>${t.openStates}</option>
+${STATES.map((s) => h`<option value="${s}"${state === s ? ' selected' : ''}>${t.batchState[s]}</option>`)}</select></div>
+<div class="field"><label for="mode">${t.mode}</label><select id="mode" name="mode"><option value="">${t.all}</option>
+<option value="pwd"${mode === 'pwd' ? ' selected' : ''}>${t.modePwd}</option><option value="nopwd"${mode === 'nopwd' ? ' selected' : ''}>${t.modeNopwd}</option></select></div>
+<button type="submit" class="btn">${t.search}</button>
+${q !== '' || state || mode ? h`<a class="btn btn-ghost" href="/batches">${t.clear}</a>` : ''}
+</form>
+${batchRows(t, list.items)}
+${pager(t, list, '/batches', { q, state, mode })}`;
+    return render(c, { title: t.nav.batches, active: 'batches', body });
+  });
+
+  con.get('/batches/:batchNo', (c) => renderBatch(c, c.req.param('batchNo')));
+
+  con.post('/batches/:batchNo/submit', (c) => submitPwd(c, c.req.param('batchNo')));
+
+  con.post('/batches/:batchNo/queue', async (c) => {
+    const batchNo = c.req.param('batchNo');
+    try {
+      await c.get('ctx').services.submission.enqueue(batchNo, actorOf(c));
+    } catch (err) {
+      if (err instanceof ServiceError && err.code !== 'BATCH_NOT_FOUND')
+        return renderBatch(c, batchNo, { kind: 'error', text: err.message }, 409);
+      throw err;
+    }
+    await tickQueue(c.get('ctx'));
+    return c.redirect(`/batches/${batchNo}?msg=queued`, 303);
+  });
+
+  con.post('/batches/:batchNo/cancel', async (c) => {
+    const batchNo = c.req.param('batchNo');
+    try {
+      await c.get('ctx').services.refunds.cancel(batchNo, actorOf(c));
+    } catch (err) {
+      if (err instanceof ServiceError && err.code !== 'BATCH_NOT_FOUND')
+        return renderBatch(c, batchNo, { kind: 'error', text: err.message }, 409);
+      throw err;
+    }
+    return c.redirect(`/batches/${batchNo}?msg=cancelled`, 303);
+  });
+
+  con.post('/batches/:batchNo/resolve', async (c) => {
+    const batchNo = c.req.param('batchNo');
+    const form = await readForm(c);
+    const outcome = form.str('outcome');
+    if (outcome !== 'accepted' && outcome !== 'rejected' && outcome !== 'resubmit_manually') {
+      return renderBatch(c, batchNo, { kind: 'error', text: c.get('t').chooseOutcome }, 422);
+    }
+    const note = form.str('note').slice(0, 300);
+    try {
+      await c
+        .get('ctx')
+        .services.refunds.resolve(batchNo, outcome, actorOf(c), note === '' ? undefined : note);
+    } catch (err) {
+      if (err instanceof ServiceError && err.code !== 'BATCH_NOT_FOUND')
+        return renderBatch(c, batchNo, { kind: 'error', text: err.message }, 409);
+      throw err;
+    }
+    return c.redirect(`/batches/${batchNo}?msg=resolved`, 303);
+  });
+}

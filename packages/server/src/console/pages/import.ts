@@ -1,0 +1,114 @@
+/**
+ * Importing paid trades from a CSV file. The format is documented on the page and downloadable as a template;
+ * the trade service validates every row and writes all or nothing; every problem is shown with its line
+ * number (as an editor shows it) and field.
+ */
+import type { Hono } from 'hono';
+import { type CCtx, type ConsoleEnv, actorOf, readForm } from '../env.js';
+import { CSV_ALIASES, CSV_COLUMNS, CSV_TEMPLATE, decodeUpload, prepareCsv } from '../csv.js';
+import { csrf, type Flash, h, type Html, money, render } from '../ui.js';
+
+function importPage(
+  c: CCtx,
+  opts: { result?: Html; flash?: Flash; text?: string } = {},
+  status = 200,
+): Response {
+  const t = c.get('t');
+  const body = h`<div class="card">
+<h2>${t.importUpload}</h2>
+<form method="post" action="/import" enctype="multipart/form-data" id="import-form">
+${csrf(c)}
+<div class="form-row"><label for="file">${t.csvFile}</label><input type="file" id="file" name="file" accept=".csv,text/csv"></div>
+<div class="form-row"><label for="csv">${t.orPaste}</label><textarea id="csv" name="csv" rows="6" spellcheck="false">${opts.text ?? ''}</textarea></div>
+<div class="actions"><button type="submit" class="btn btn-primary" id="import-submit">${t.importButton}</button>
+<a class="btn btn-ghost" href="/import/template.csv" download>${t.downloadTemplate}</a></div>
+<p class="muted small">${t.importAllOrNothing}</p>
+</form>
+</div>
+${opts.result ?? ''}
+<div class="card" id="csv-format">
+<h2>${t.csvFormat}</h2>
+<p>${t.csvIntro}</p>
+<div class="table-wrap"><table id="csv-columns"><thead><tr><th>${t.column}</th><th>${t.required}</th><th>${t.meaningCol}</th></tr></thead><tbody>
+${CSV_COLUMNS.map(
+  (
+    col,
+  ) => h`<tr><td><code>${col}</code><div class="small muted">${CSV_ALIASES[col].filter((a) => a !== col).join(' · ')}</div></td>
+<td>${col === 'trade_no' || col === 'amount' ? t.yes : t.no}</td><td class="small">${t.csvColumn[col]}</td></tr>`,
+)}
+</tbody></table></div>
+<h3>${t.example}</h3>
+<pre class="plain">${CSV_TEMPLATE}</pre>
+</div>`;
+  return render(c, { title: t.importTitle, active: 'import', body, flash: opts.flash ?? null }, status);
+}
+
+export function registerImport(con: Hono<ConsoleEnv>): void {
+  con.get('/import', (c) => importPage(c));
+
+  con.get('/import/template.csv', (c) =>
+    c.body(`\ufeff${CSV_TEMPLATE}`, 200, {
+      'content-type': 'text/csv; charset=utf-8',
+      'content-disposition': 'attachment; filename="alirefund-trades-template.csv"',
+    }),
+  );
+
+  con.post('/import', async (c) => {
+    const t = c.get('t');
+    const { services } = c.get('ctx');
+    const form = await readForm(c);
+    const file = form.file('file');
+    let text = form.str('csv', { raw: true });
+    let encoding = 'utf-8';
+    if (file) {
+      const decoded = decodeUpload(new Uint8Array(await file.arrayBuffer()));
+      text = decoded.text;
+      encoding = decoded.encoding;
+    }
+    if (text.trim() === '') {
+      return importPage(c, { flash: { kind: 'error', text: t.importEmpty } }, 422);
+    }
+    const prepared = prepareCsv(text);
+    const problems: { line: number | null; field: string; code: string; message: string }[] = [
+      ...prepared.headerIssues,
+    ];
+    let created = 0;
+    let unchanged = 0;
+    let createdRows: Html | '' = '';
+    if (problems.length === 0) {
+      const res = await services.trades.importCsv(prepared.text, actorOf(c));
+      for (const i of res.issues) {
+        problems.push({
+          line: i.field === 'header' ? prepared.headerLine : prepared.lineOf(i.index),
+          field: i.field,
+          code: i.code,
+          message: i.message.replace(/^row \d+: /, ''),
+        });
+      }
+      created = res.created.length;
+      unchanged = res.unchanged.length;
+      if (res.issues.length === 0) {
+        createdRows = h`<div class="table-wrap"><table id="imported"><thead><tr><th>${t.tradeNo}</th><th>${t.outTradeNo}</th><th class="num">${t.paid}</th><th>${t.royalty}</th></tr></thead><tbody>
+${res.created.slice(0, 200).map((tr) => h`<tr><td><a class="mono" href="/trades/${tr.tradeNo}">${tr.tradeNo}</a></td><td class="mono">${tr.outTradeNo ?? '—'}</td><td class="num">${money(tr.paidFen)}</td><td>${tr.hasRoyalty ? t.yes : ''}</td></tr>`)}
+</tbody></table></div>`;
+      }
+    }
+    if (problems.length > 0) {
+      problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+      const result = h`<div class="card" id="import-problems"><h2>${t.importProblems(problems.length)}</h2>
+<div class="table-wrap"><table><thead><tr><th class="num">${t.line}</th><th>${t.field}</th><th>${t.codeCol}</th><th>${t.problem}</th></tr></thead><tbody>
+${problems.map((p) => h`<tr data-line="${p.line ?? ''}"><td class="num">${p.line ?? '—'}</td><td class="mono">${p.field}</td><td><span class="code">${p.code}</span> ${t.localCodes[p.code] ?? ''}</td><td class="small">${p.message}</td></tr>`)}
+</tbody></table></div></div>`;
+      return importPage(
+        c,
+        { result, text: file ? '' : text, flash: { kind: 'error', text: t.importRefused(problems.length) } },
+        422,
+      );
+    }
+    const result = h`<div class="card" id="import-result"><h2>${t.importDone}</h2>${createdRows}</div>`;
+    return importPage(c, {
+      result,
+      flash: { kind: 'ok', text: t.importSummary(created, unchanged, encoding) },
+    });
+  });
+}

@@ -1,0 +1,274 @@
+/**
+ * Page layout and the small building blocks of every page: money, times, badges, pagination, issues.
+ * Everything goes through `hono/html`, which escapes every interpolated value; `raw` is never used on data.
+ */
+import { formatBeijing, formatYuan, isKnownCode, lookupCode } from '@alirefund/protocol';
+import { html } from 'hono/html';
+import type { HtmlEscapedString } from 'hono/utils/html';
+import type { BatchState, NotificationVerdict, TradeStatus } from '../db.js';
+import type { CCtx } from './env.js';
+import type { Dict, Lang } from './i18n.js';
+import { CSRF_FIELD } from './security.js';
+import { ASSET_VERSION } from './style.js';
+
+export type Html = HtmlEscapedString;
+
+/** `html` for templates without async parts (none of ours have any). */
+export function h(strings: TemplateStringsArray, ...values: unknown[]): Html {
+  return html(strings, ...values) as Html;
+}
+
+/** Integer fen as `12.50` (yuan), in a span that lines up in tables. */
+export function money(fen: number | null | undefined): Html {
+  if (fen === null || fen === undefined) return h`<span class="muted">—</span>`;
+  return h`<span class="num">${formatYuan(fen)}</span>`;
+}
+
+/** An ISO-8601 instant as Beijing time `yyyy-MM-dd HH:mm:ss`, or a dash. */
+export function when(iso: string | null | undefined): Html {
+  if (!iso) return h`<span class="muted">—</span>`;
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) return h`${iso}`;
+  return h`<time datetime="${iso}">${formatBeijing(ms)}</time>`;
+}
+
+/** A duration in ms as `850 ms`, `3.2 s`, `4 min`, `2.5 h`. */
+export function duration(ms: number | null): string {
+  if (ms === null) return '—';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  if (ms < 3_600_000) return `${(ms / 60_000).toFixed(1)} min`;
+  return `${(ms / 3_600_000).toFixed(1)} h`;
+}
+
+const STATE_TONE: Record<BatchState, string> = {
+  draft: 'neutral',
+  queued: 'info',
+  submitted: 'info',
+  accepted: 'progress',
+  finished: 'ok',
+  rejected: 'bad',
+  needs_attention: 'warn',
+  resubmit_manually: 'warn',
+  cancelled: 'off',
+};
+
+export function stateBadge(t: Dict, state: BatchState): Html {
+  return h`<span class="badge badge-${STATE_TONE[state] ?? 'neutral'}" data-state="${state}">${t.batchState[state] ?? state}</span>`;
+}
+
+const TRADE_TONE: Record<TradeStatus, string> = {
+  paid: 'info',
+  partially_refunded: 'progress',
+  fully_refunded: 'ok',
+};
+
+export function tradeBadge(t: Dict, status: TradeStatus): Html {
+  return h`<span class="badge badge-${TRADE_TONE[status] ?? 'neutral'}" data-status="${status}">${t.tradeStatus[status] ?? status}</span>`;
+}
+
+const VERDICT_TONE: Record<NotificationVerdict, string> = {
+  accepted: 'ok',
+  duplicate: 'neutral',
+  rejected: 'bad',
+};
+
+export function verdictBadge(t: Dict, verdict: NotificationVerdict): Html {
+  return h`<span class="badge badge-${VERDICT_TONE[verdict] ?? 'neutral'}" data-verdict="${verdict}">${t.verdict[verdict] ?? verdict}</span>`;
+}
+
+export function modeBadge(t: Dict, mode: string): Html {
+  return h`<span class="tag" title="${mode === 'pwd' ? t.modePwdHint : t.modeNopwdHint}">${mode === 'pwd' ? t.modePwd : t.modeNopwd}</span>`;
+}
+
+/** Success / failure of one record. */
+export function resultBadge(t: Dict, succeeded: boolean | null): Html {
+  if (succeeded === null) return h`<span class="badge badge-neutral">${t.resultPending}</span>`;
+  return succeeded
+    ? h`<span class="badge badge-ok">${t.resultSuccess}</span>`
+    : h`<span class="badge badge-bad">${t.resultFailed}</span>`;
+}
+
+/** A code with its meaning in the page's language (and the advice), from the SDK's catalogue or ours. */
+export function explainCode(t: Dict, lang: Lang, code: string, opts: { advice?: boolean } = {}): Html {
+  if (isKnownCode(code)) {
+    const info = lookupCode(code);
+    const meaning = lang === 'en' ? info.en : info.zh;
+    const advice = lang === 'en' ? info.advice.en : info.advice.zh;
+    const cls = code === 'SUCCESS' ? 'code code-ok' : info.channel === 'local' ? 'code' : 'code code-bad';
+    return h`<span class="${cls}">${code}</span> <span class="meaning">${meaning}</span>${
+      opts.advice !== false ? h`<span class="advice">${advice}</span>` : ''
+    }`;
+  }
+  const local = t.localCodes[code];
+  if (local !== undefined)
+    return h`<span class="code code-bad">${code}</span> <span class="meaning">${local}</span>`;
+  return h`<span class="code code-bad">${code}</span>`;
+}
+
+/** The hidden CSRF field of a form. */
+export function csrf(c: CCtx): Html {
+  return h`<input type="hidden" name="${CSRF_FIELD}" value="${c.get('session')?.csrfToken ?? ''}">`;
+}
+
+/** Builds `path?query` from parameters, leaving out empty ones. */
+export function href(path: string, params: Record<string, string | number | undefined | null>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) {
+    if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
+  }
+  const s = q.toString();
+  return s === '' ? path : `${path}?${s}`;
+}
+
+/** Previous / next links and "showing a–b of n". */
+export function pager(
+  t: Dict,
+  p: { page: number; pageSize: number; total: number },
+  path: string,
+  params: Record<string, string | number | undefined>,
+): Html {
+  const pages = Math.max(1, Math.ceil(p.total / p.pageSize));
+  const from = p.total === 0 ? 0 : (p.page - 1) * p.pageSize + 1;
+  const to = Math.min(p.total, p.page * p.pageSize);
+  return h`<nav class="pager" aria-label="${t.pagination}">
+<span class="muted">${t.showing(from, to, p.total)}</span>
+<span class="pager-links">${
+    p.page > 1
+      ? h`<a class="btn btn-small" rel="prev" href="${href(path, { ...params, page: p.page - 1 })}">‹ ${t.prev}</a>`
+      : h`<span class="btn btn-small disabled">‹ ${t.prev}</span>`
+  }<span class="muted">${t.pageOf(p.page, pages)}</span>${
+    p.page < pages
+      ? h`<a class="btn btn-small" rel="next" href="${href(path, { ...params, page: p.page + 1 })}">${t.next} ›</a>`
+      : h`<span class="btn btn-small disabled">${t.next} ›</span>`
+  }</span></nav>`;
+}
+
+export type Flash = { kind: 'ok' | 'info' | 'warn' | 'error'; text: string | Html };
+
+export function flashBox(f: Flash | null | undefined): Html | '' {
+  if (!f) return '';
+  return h`<div class="flash flash-${f.kind}" role="${f.kind === 'error' ? 'alert' : 'status'}">${f.text}</div>`;
+}
+
+export type NavKey =
+  | 'dashboard'
+  | 'trades'
+  | 'batches'
+  | 'template'
+  | 'notifications'
+  | 'import'
+  | 'tokens'
+  | 'audit'
+  | 'none';
+
+export interface PageOptions {
+  title: string;
+  active: NavKey;
+  body: Html;
+  flash?: Flash | null;
+  /** Extra class on <main> (e.g. `narrow`). */
+  mainClass?: string;
+}
+
+/** The current URL with `lang` switched, for the language link. */
+function langSwitchHref(c: CCtx, to: Lang): string {
+  if (c.req.method !== 'GET') return `/dashboard?lang=${to}`;
+  const url = new URL(c.req.url);
+  url.searchParams.set('lang', to);
+  return `${url.pathname}${url.search}`;
+}
+
+function logo(): Html {
+  return h`<svg class="logo" viewBox="0 0 32 32" width="26" height="26" aria-hidden="true"><rect x="1" y="1" width="30" height="30" rx="8" class="logo-bg"/><path d="M9 17.5h9.5a4.5 4.5 0 0 0 0-9H12M12 5l-3.5 3.5L12 12M9 22h14" class="logo-fg"/></svg>`;
+}
+
+/** The whole page: header with navigation, the user and the language switch; main; footer. */
+export function page(c: CCtx, o: PageOptions): Html {
+  const t = c.get('t');
+  const lang = c.get('lang');
+  const session = c.get('session');
+  const ctx = c.get('ctx');
+  const nav: [NavKey, string, string][] = [
+    ['dashboard', '/dashboard', t.nav.dashboard],
+    ['trades', '/trades', t.nav.trades],
+    ['batches', '/batches', t.nav.batches],
+    ['template', '/template', t.nav.template],
+    ['notifications', '/notifications', t.nav.notifications],
+    ['import', '/import', t.nav.import],
+    ['tokens', '/tokens', t.nav.tokens],
+    ['audit', '/audit', t.nav.audit],
+  ];
+  const other: Lang = lang === 'en' ? 'zh-CN' : 'en';
+  return h`<!DOCTYPE html>
+<html lang="${lang}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${o.title} · ${t.consoleName}</title>
+<link rel="stylesheet" href="/assets/console.css?v=${ASSET_VERSION}">
+<link rel="icon" href="/assets/favicon.svg" type="image/svg+xml">
+<script src="/assets/console.js?v=${ASSET_VERSION}" defer></script>
+</head>
+<body>
+<header class="topbar">
+<div class="topbar-inner">
+<a class="brand" href="/dashboard">${logo()}<span class="brand-name">alirefund</span><span class="brand-sub">${t.consoleName}</span></a>
+${
+  session
+    ? h`<nav class="mainnav" aria-label="${t.mainNav}">${nav.map(
+        ([key, path, label]) =>
+          h`<a href="${path}"${key === o.active ? h` class="active" aria-current="page"` : ''}>${label}</a>`,
+      )}</nav>`
+    : ''
+}
+<div class="userbox">
+<a class="lang-switch" href="${langSwitchHref(c, other)}" hreflang="${other}" lang="${other}">${other === 'en' ? 'English' : '中文'}</a>
+${
+  session
+    ? h`<span class="user" title="${t.signedInAs}">${session.operator.displayName ?? session.operator.username}</span>
+<form method="post" action="/logout" class="inline">${csrf(c)}<button type="submit" class="btn btn-ghost btn-small">${t.logout}</button></form>`
+    : ''
+}
+</div>
+</div>
+</header>
+<main class="container${o.mainClass ? ` ${o.mainClass}` : ''}">
+<h1>${o.title}</h1>
+${flashBox(o.flash)}
+${o.body}
+</main>
+<footer class="footer"><div class="container">
+<span>${t.partner} <code>${ctx.settings.alipay.partner}</code></span>
+<span>${t.charset} <code>${ctx.settings.alipay.inputCharset}</code> · ${t.signType} <code>${ctx.settings.alipay.signType}</code></span>
+<span>notify_url <code>${ctx.settings.notifyUrl}</code></span>
+<span>${t.timesInBeijing}</span>
+</div></footer>
+</body>
+</html>`;
+}
+
+/** Renders a page as the response. */
+export function render(c: CCtx, o: PageOptions, status = 200): Response {
+  return c.html(String(page(c, o)), status as 200);
+}
+
+/** Renders a list of validation issues, each with its record, field, code explained and message. */
+export function issueList(
+  t: Dict,
+  lang: Lang,
+  issues: readonly {
+    record: number | null;
+    label?: string | undefined;
+    field: string;
+    code: string;
+    message: string;
+  }[],
+): Html {
+  return h`<ul class="issues">${issues.map(
+    (i) => h`<li class="issue" data-record="${i.record ?? ''}" data-code="${i.code}">
+<span class="issue-where">${i.record === null ? t.wholeRequest : t.recordN(i.record)}${i.label ? h` · <span class="mono">${i.label}</span>` : ''} · <span class="field">${i.field}</span></span>
+<span class="issue-what">${explainCode(t, lang, i.code)}</span>
+<span class="issue-msg">${i.message}</span></li>`,
+  )}</ul>`;
+}

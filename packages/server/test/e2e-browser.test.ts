@@ -1,0 +1,317 @@
+/**
+ * The whole pwd story in a real browser (Playwright + Debian's Chromium) against a real sandbox and the real
+ * server, both on real sockets, each on its own SQLite file:
+ *
+ * log in → import the paid orders from CSV → pick them → preview → submit (pwd) → the sandbox's password page
+ * (email + payment password from the seed) → the sandbox notifies /alipay/notify → the orders show as refunded.
+ *
+ * Screenshots go to test-results/console-*.png (gitignored). The Chinese text is checked to be drawn with a CJK
+ * font (Chromium reports the platform fonts used for a node: without a CJK font installed this fails).
+ */
+import { mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { join, resolve } from 'node:path';
+import { createSandbox, type Sandbox } from '@alirefund/sandbox';
+import { openTestDatabase, type TestDatabase } from '@alirefund/store/testing';
+import { serve } from '@hono/node-server';
+import type { Hono } from 'hono';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AlirefundServer, createServer, makeSettings, type ServerDB } from '../src/index.js';
+import { KEY, makeConfig, PARTNER } from './helpers.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SELLER_EMAIL = 'seller@example.com';
+const PAYMENT_PASSWORD = 'pay-123456';
+const ADMIN_PASSWORD = 'e2e-admin-password';
+const SHOTS = resolve(process.cwd(), 'test-results');
+
+const ORDERS = [
+  {
+    tradeNo: '2026011521001004180000101117',
+    order: 'E2E-ORDER-0001',
+    amount: '10.00',
+    subject: '纯棉T恤 白色 L',
+  },
+  {
+    tradeNo: '2026011521001004180000102234',
+    order: 'E2E-ORDER-0002',
+    amount: '25.50',
+    subject: '帆布托特包',
+  },
+  {
+    tradeNo: '2026011521001004180000103351',
+    order: 'E2E-ORDER-0003',
+    amount: '99.00',
+    subject: '跑步鞋 42码',
+  },
+];
+/** A paid order that is not refunded, to see both statuses side by side. */
+const OTHER = {
+  tradeNo: '2026011521001004180000104468',
+  order: 'E2E-ORDER-0004',
+  amount: '8.80',
+  subject: '马克杯',
+};
+
+function seed() {
+  return {
+    partners: [
+      {
+        partner: PARTNER,
+        key: KEY,
+        email: SELLER_EMAIL,
+        paymentPassword: PAYMENT_PASSWORD,
+        balance: '10000.00',
+        services: [
+          'refund_fastpay_by_platform_pwd',
+          'refund_fastpay_by_platform_nopwd',
+          'refund_fastpay_query',
+        ],
+      },
+    ],
+    accounts: [],
+    trades: [...ORDERS, OTHER].map((o, i) => ({
+      tradeNo: o.tradeNo,
+      partner: PARTNER,
+      outTradeNo: o.order,
+      amount: o.amount,
+      status: 'TRADE_SUCCESS',
+      buyerEmail: `buyer0${i + 1}@example.com`,
+    })),
+  };
+}
+
+/** Serves `fetch` on 127.0.0.1, port 0. */
+function listenOn(fetch: (req: Request, env: unknown) => Response | Promise<Response>) {
+  return new Promise<{ url: string; close(): Promise<void> }>((done) => {
+    const s = serve({ fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
+      done({
+        url: `http://127.0.0.1:${info.port}`,
+        close: () =>
+          new Promise<void>((r) => {
+            (s as Server).closeAllConnections?.();
+            s.close(() => r());
+          }),
+      });
+    });
+  });
+}
+
+/** The platform fonts Chromium used to draw the text of `selector`. */
+async function fontsOf(page: Page, selector: string): Promise<{ familyName: string; glyphCount: number }[]> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('DOM.enable');
+  await cdp.send('CSS.enable');
+  const { root } = await cdp.send('DOM.getDocument', { depth: -1 });
+  const { nodeId } = await cdp.send('DOM.querySelector', { nodeId: root.nodeId, selector });
+  const { fonts } = await cdp.send('CSS.getPlatformFontsForNode', { nodeId });
+  await cdp.detach();
+  return fonts;
+}
+
+describe('pwd refund story in Chromium (real sandbox, real server, real sockets)', () => {
+  let sandboxDb: TestDatabase;
+  let serverDb: TestDatabase<ServerDB>;
+  let sandbox: Sandbox;
+  let server: AlirefundServer;
+  let browser: Browser;
+  let page: Page;
+  let base = '';
+  const closers: (() => Promise<void>)[] = [];
+  const shot = (name: string) =>
+    page.screenshot({ path: join(SHOTS, `console-${name}.png`), fullPage: true });
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    sandboxDb = await openTestDatabase('sqlite');
+    serverDb = await openTestDatabase<ServerDB>('sqlite');
+    sandbox = await createSandbox({
+      database: sandboxDb,
+      notifySchedule: [0, 300, 600, 1000, 1000, 2000, 2000, 4000],
+      pollMs: 25,
+    });
+    await sandbox.seed(seed());
+    const gw = await listenOn((req, env) => sandbox.app.fetch(req, env));
+    closers.push(gw.close);
+
+    let app: Hono | undefined;
+    const srv = await listenOn((req, env) =>
+      app ? app.fetch(req, env) : new Response('starting', { status: 503 }),
+    );
+    closers.push(srv.close);
+    base = srv.url;
+    server = await createServer({
+      settings: makeSettings({
+        alipay: makeConfig(`${gw.url}/gateway.do`, { sellerEmail: SELLER_EMAIL }),
+        publicUrl: srv.url,
+        adminPassword: ADMIN_PASSWORD,
+      }),
+      database: serverDb,
+      background: false,
+    });
+    app = server.app;
+
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    const context = await browser.newContext({ viewport: { width: 1360, height: 900 }, locale: 'zh-CN' });
+    page = await context.newPage();
+    page.on('dialog', (d) => void d.accept());
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    for (const close of closers.reverse()) await close().catch(() => {});
+    await server?.close();
+    await sandbox?.close();
+    await serverDb?.cleanup();
+    await sandboxDb?.cleanup();
+  });
+
+  it('logs in, imports, refunds three orders through the password page, and shows them refunded', async () => {
+    const errors: string[] = [];
+    page.on('console', (m) => {
+      // Pages that refuse input answer 422 by design; the sandbox's pages are not ours.
+      const from = m.location().url;
+      if (m.type() !== 'error' || !from.startsWith(base) || /status of 422/.test(m.text())) return;
+      errors.push(`${m.text()} (${from})`);
+    });
+
+    // Without a session every page leads to the login page.
+    await page.goto(`${base}/trades`);
+    expect(new URL(page.url()).pathname).toBe('/login');
+    await expect(page.locator('h1').textContent()).resolves.toBe('登录');
+
+    // Chinese text is drawn with a CJK font (fails when none is installed).
+    const fonts = await fontsOf(page, 'h1');
+    const cjk = fonts.filter((f) =>
+      /WenQuanYi|Noto Sans CJK|Source Han|PingFang|YaHei|Hiragino/i.test(f.familyName),
+    );
+    expect(cjk.length, `fonts used for the heading: ${JSON.stringify(fonts)}`).toBeGreaterThan(0);
+    expect(cjk.reduce((s, f) => s + f.glyphCount, 0)).toBeGreaterThanOrEqual(2);
+    // …and a CJK glyph is about as wide as it is tall (a missing glyph would be drawn as a narrow box or not at all).
+    const width = await page.evaluate<number>(
+      `(() => { const c = document.createElement('canvas').getContext('2d');
+        c.font = '20px ' + getComputedStyle(document.body).fontFamily;
+        return c.measureText('退款批次').width; })()`,
+    );
+    expect(width).toBeGreaterThan(70);
+    await shot('login');
+
+    await page.fill('#username', 'admin');
+    await page.fill('#password', ADMIN_PASSWORD);
+    await Promise.all([page.waitForURL(/\/trades$/), page.click('#login-submit')]);
+
+    // Import the paid orders from a CSV file.
+    await page.goto(`${base}/import`);
+    const csv = [
+      '支付宝交易号,金额,商户订单号,商品名称',
+      ...[...ORDERS, OTHER].map((o) => `${o.tradeNo},${o.amount},${o.order},${o.subject}`),
+    ].join('\n');
+    await page.setInputFiles('#file', {
+      name: 'orders.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(csv, 'utf8'),
+    });
+    await Promise.all([page.waitForLoadState('load'), page.click('#import-submit')]);
+    await expect(page.locator('.flash-ok').textContent()).resolves.toContain('新增 4 笔交易');
+    expect(await page.locator('#imported tbody tr').count()).toBe(4);
+    await shot('import');
+
+    // Pick the three orders.
+    await page.goto(`${base}/trades?q=E2E-ORDER`);
+    for (const o of ORDERS) await page.check(`tr[data-trade="${o.tradeNo}"] input[name=t]`);
+    await expect(page.locator('[data-selected-count]').first().textContent()).resolves.toBe('3');
+    await page.fill('#reason_all', '协商退款');
+    await shot('trades');
+    await Promise.all([page.waitForURL(/\/refunds\/preview$/), page.click('#preview-button')]);
+
+    // The preview: one batch, no issues, detail_data with the three records.
+    await expect(page.locator('#preview-batches').textContent()).resolves.toBe('1');
+    await expect(page.locator('#preview-issue-count').textContent()).resolves.toBe('0');
+    const detail = await page.locator('pre.detail-data').textContent();
+    expect(detail?.split('#').sort()).toEqual(ORDERS.map((o) => `${o.tradeNo}^${o.amount}^协商退款`).sort());
+    await shot('preview');
+
+    // Submit (pwd): the browser goes to the gateway's password page.
+    await Promise.all([page.waitForURL(/\/gateway\.do/), page.click('#submit-refund')]);
+    await page.waitForSelector('#refund-details');
+    expect(await page.locator('#refund-details tbody tr').count()).toBe(3);
+    const batchNo = (await page.locator('#batch-no').textContent())?.trim() ?? '';
+    expect(batchNo).toMatch(/^\d{11,32}$/);
+    await page.fill('#email', SELLER_EMAIL);
+    await page.fill('#password', PAYMENT_PASSWORD);
+    await shot('alipay-confirm');
+    await Promise.all([page.waitForLoadState('load'), page.click('#confirm')]);
+    await expect(page.locator('#result-title').textContent()).resolves.toContain('退款申请已提交');
+
+    // The notification arrives at /alipay/notify and is applied.
+    await expect
+      .poll(async () => (await server.services.refunds.getBatch(batchNo))?.state, {
+        timeout: 20_000,
+        interval: 100,
+      })
+      .toBe('finished');
+
+    // The batch page: finished, three successful records, the notification with its verdict.
+    await page.goto(`${base}/batches/${batchNo}`);
+    await expect(page.locator('#batch-state [data-state]').getAttribute('data-state')).resolves.toBe(
+      'finished',
+    );
+    await expect(page.locator('#success-num').textContent()).resolves.toContain('3 / 3');
+    expect(await page.locator('#records-table tr[data-result="SUCCESS"]').count()).toBe(3);
+    await expect(
+      page.locator('#batch-notifications [data-verdict]').first().getAttribute('data-verdict'),
+    ).resolves.toBe('accepted');
+    await shot('batch');
+
+    // The orders show as fully refunded.
+    await page.goto(`${base}/trades?q=E2E-ORDER`);
+    for (const o of ORDERS) {
+      await expect(
+        page.locator(`tr[data-trade="${o.tradeNo}"] [data-status]`).getAttribute('data-status'),
+      ).resolves.toBe('fully_refunded');
+    }
+    await expect(
+      page.locator(`tr[data-trade="${OTHER.tradeNo}"] [data-status]`).getAttribute('data-status'),
+    ).resolves.toBe('paid');
+    await shot('trades-refunded');
+
+    // The dashboard, the notification log and the English batch page.
+    await page.goto(`${base}/dashboard`);
+    await expect(page.locator('#kpi-success').textContent()).resolves.toBe('100.0%');
+    await shot('dashboard');
+    await page.goto(`${base}/notifications`);
+    expect(
+      await page.locator('#notifications-table tr[data-verdict="accepted"]').count(),
+    ).toBeGreaterThanOrEqual(1);
+    await shot('notifications');
+    await page.goto(`${base}/batches/${batchNo}?lang=en`);
+    await expect(page.locator('h1').textContent()).resolves.toBe('Batch');
+    await shot('batch-en');
+
+    // The refund template page refuses a bad detail_data with the record number.
+    await page.goto(`${base}/template?lang=zh-CN`);
+    await page.fill('#batch_num', '2');
+    await page.fill(
+      '#detail_data',
+      `${OTHER.tradeNo}^8.80^整单退款#${OTHER.tradeNo.slice(0, -1)}9^1.234^备注`,
+    );
+    await Promise.all([page.waitForLoadState('load'), page.click('#template-validate')]);
+    expect(await page.locator('#template-issues li[data-record="2"]').count()).toBeGreaterThan(0);
+    await shot('template');
+
+    expect(errors, 'no console errors (CSP violations, missing assets)').toEqual([]);
+  }, 120_000);
+});
