@@ -27,7 +27,7 @@ export async function startConsoleServer(
       adminPassword: ADMIN_PASSWORD,
     }),
     database,
-    // `console` left out: the default mount, i.e. this console.
+    console: undefined, // the default mount: this console
     background: false,
   });
   return {

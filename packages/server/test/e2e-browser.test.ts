@@ -53,6 +53,13 @@ const OTHER = {
   amount: '8.80',
   subject: '马克杯',
 };
+/** Imported in the second test (after a refused file). */
+const LATE = {
+  tradeNo: '2026011521001004180000105585',
+  order: 'E2E-ORDER-0005',
+  amount: '66.00',
+  subject: '保温杯',
+};
 
 function seed() {
   return {
@@ -71,7 +78,7 @@ function seed() {
       },
     ],
     accounts: [],
-    trades: [...ORDERS, OTHER].map((o, i) => ({
+    trades: [...ORDERS, OTHER, LATE].map((o, i) => ({
       tradeNo: o.tradeNo,
       partner: PARTNER,
       outTradeNo: o.order,
@@ -118,6 +125,7 @@ describe('pwd refund story in Chromium (real sandbox, real server, real sockets)
   let browser: Browser;
   let page: Page;
   let base = '';
+  let gatewayBase = '';
   const closers: (() => Promise<void>)[] = [];
   const shot = (name: string) =>
     page.screenshot({ path: join(SHOTS, `console-${name}.png`), fullPage: true });
@@ -134,6 +142,7 @@ describe('pwd refund story in Chromium (real sandbox, real server, real sockets)
     await sandbox.seed(seed());
     const gw = await listenOn((req, env) => sandbox.app.fetch(req, env));
     closers.push(gw.close);
+    gatewayBase = gw.url;
 
     let app: Hono | undefined;
     const srv = await listenOn((req, env) =>
@@ -313,5 +322,92 @@ describe('pwd refund story in Chromium (real sandbox, real server, real sockets)
     await shot('template');
 
     expect(errors, 'no console errors (CSP violations, missing assets)').toEqual([]);
+  }, 120_000);
+
+  it('shows problems clearly: a refused import, preview issues, an outcome-unknown batch, a failed record', async () => {
+    // A file with a bad line is refused as a whole, naming the line and the field.
+    await page.goto(`${base}/import`);
+    const bad = [
+      'trade_no,amount,out_trade_no',
+      `${LATE.tradeNo},${LATE.amount},${LATE.order}`,
+      '123,abc,X',
+    ].join('\n');
+    await page.setInputFiles('#file', { name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from(bad) });
+    await Promise.all([page.waitForLoadState('load'), page.click('#import-submit')]);
+    expect(await page.locator('#import-problems tr[data-line="3"]').count()).toBeGreaterThanOrEqual(2);
+    expect((await server.services.trades.get(LATE.tradeNo)) ?? null).toBeNull();
+    await shot('import-errors');
+    const good = [
+      'trade_no,amount,out_trade_no,subject',
+      `${LATE.tradeNo},${LATE.amount},${LATE.order},${LATE.subject}`,
+    ].join('\n');
+    await page.setInputFiles('#file', { name: 'good.csv', mimeType: 'text/csv', buffer: Buffer.from(good) });
+    await Promise.all([page.waitForLoadState('load'), page.click('#import-submit')]);
+    expect(await page.locator('#imported tbody tr').count()).toBe(1);
+
+    // The preview flags an amount above the refundable one, by record, and refuses to submit.
+    await page.goto(`${base}/trades?status=refundable`);
+    await page.check(`tr[data-trade="${OTHER.tradeNo}"] input[name=t]`);
+    await page.check(`tr[data-trade="${LATE.tradeNo}"] input[name=t]`);
+    await Promise.all([page.waitForURL(/\/refunds\/preview$/), page.click('#preview-button')]);
+    await page.fill(`input[name="amount.${OTHER.tradeNo}"]`, '9.99');
+    await page.fill(`input[name="reason.${LATE.tradeNo}"]`, '商品破损');
+    await page.check('input[name=mode][value=nopwd]');
+    await Promise.all([page.waitForLoadState('load'), page.click('#update-preview')]);
+    expect(await page.locator('#preview-issues li[data-code="EXCEEDS_REFUNDABLE"]').count()).toBe(1);
+    expect(await page.locator('#submit-refund').isDisabled()).toBe(true);
+    await shot('preview-issues');
+
+    // nopwd with an answer of SYSTEM_ERROR (the sandbox accepted it anyway) and one record that fails.
+    const faults = await fetch(`${gatewayBase}/sandbox/api/faults`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        systemErrorAfterAccept: 1,
+        pauseProcessing: true,
+        forceCodes: [{ tradeNo: LATE.tradeNo, code: 'TRADE_HAS_CLOSED', times: 1 }],
+      }),
+    });
+    expect(faults.status).toBe(200);
+    await page.fill(`input[name="amount.${OTHER.tradeNo}"]`, '8.80');
+    await Promise.all([page.waitForLoadState('load'), page.click('#update-preview')]);
+    await Promise.all([page.waitForURL(/\/batches\/\w+/), page.click('#submit-refund')]);
+    const batchNo = new URL(page.url()).pathname.split('/')[2]!;
+    await expect(page.locator('#batch-state [data-state]').getAttribute('data-state')).resolves.toBe(
+      'needs_attention',
+    );
+    await expect(page.locator('#gateway-code').textContent()).resolves.toContain('SYSTEM_ERROR');
+    expect(await page.locator('.resolve-form input[name=outcome]').count()).toBe(3);
+    await shot('batch-attention');
+
+    // The sandbox goes on; its notification settles the batch: one refunded, one failed with the code explained.
+    await fetch(`${gatewayBase}/sandbox/api/faults`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ pauseProcessing: false }),
+    });
+    await expect
+      .poll(async () => (await server.services.refunds.getBatch(batchNo))?.state, {
+        timeout: 20_000,
+        interval: 100,
+      })
+      .toBe('finished');
+    await page.goto(`${base}/batches/${batchNo}`);
+    await expect(
+      page.locator(`#records-table tr[data-trade="${LATE.tradeNo}"]`).getAttribute('data-result'),
+    ).resolves.toBe('TRADE_HAS_CLOSED');
+    await expect(
+      page.locator(`#records-table tr[data-trade="${LATE.tradeNo}"] .meaning`).textContent(),
+    ).resolves.toMatch(/关闭/);
+    await shot('batch-partial');
+
+    // API tokens: a new one is shown once.
+    await page.goto(`${base}/tokens`);
+    await page.fill('#name', '订单系统');
+    await Promise.all([page.waitForLoadState('load'), page.click('#create-token')]);
+    await expect(page.locator('#new-token-value').textContent()).resolves.toMatch(/^alr_/);
+    await shot('tokens');
+    await page.goto(`${base}/dashboard`);
+    await shot('dashboard-2');
   }, 120_000);
 });

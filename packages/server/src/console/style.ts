@@ -47,9 +47,9 @@ code{font-size:.92em;background:var(--off-soft);padding:1px 5px;border-radius:4p
 pre.plain{white-space:pre;word-break:normal}
 pre{background:#0f1720;color:#e4e7eb;padding:12px 14px;border-radius:var(--radius);overflow:auto;font-size:12.5px;
   line-height:1.5;white-space:pre-wrap;word-break:break-all;margin:8px 0}
-h1{font-size:22px;font-weight:600;margin:4px 0 18px;letter-spacing:.01em}
-h2{font-size:16px;font-weight:600;margin:0 0 12px}
-h3{font-size:14px;font-weight:600;margin:16px 0 8px}
+h1{font-size:22px;font-weight:500;margin:4px 0 18px;letter-spacing:.01em}
+h2{font-size:16px;font-weight:500;margin:0 0 12px}
+h3{font-size:14px;font-weight:500;margin:16px 0 8px}
 p{margin:6px 0 10px}
 .container{max-width:1240px;margin:0 auto;padding:0 24px}
 main.container{padding-top:22px;padding-bottom:48px;min-height:calc(100vh - 120px)}
@@ -107,8 +107,9 @@ a.kpi:hover{text-decoration:none;border-color:var(--primary)}
 table{border-collapse:collapse;width:100%}
 th,td{padding:8px 10px;text-align:left;vertical-align:top;border-bottom:1px solid var(--border);overflow-wrap:anywhere}
 time{white-space:nowrap}
+td a.mono,td .mono-nowrap{white-space:nowrap;overflow-wrap:normal}
 td time{font-size:12.5px}
-thead th{background:#f0f3f7;color:#3e4c59;font-weight:600;font-size:12.5px;white-space:nowrap;position:sticky;top:0}
+thead th{background:#f0f3f7;color:#3e4c59;font-weight:500;font-size:12.5px;white-space:nowrap;position:sticky;top:0}
 tbody tr:nth-child(even){background:#fafbfc}
 tbody tr:hover{background:#f1f6fe}
 tbody tr:last-child td{border-bottom:0}
@@ -185,6 +186,7 @@ form.inline{display:inline}
 .cell-issues{margin:4px 0 0;padding:0;list-style:none;font-size:12px;color:var(--bad)}
 .secret{display:flex;gap:8px;align-items:center;background:#0f1720;color:#b6f0c4;padding:10px 14px;border-radius:var(--radius);
   font-family:${MONO_STACK};font-size:14px;word-break:break-all}
+.secret code{background:transparent;color:inherit;padding:0;font-size:inherit}
 
 /* pagination */
 .pager{display:flex;justify-content:space-between;align-items:center;margin-top:12px;gap:12px;flex-wrap:wrap}
@@ -228,7 +230,7 @@ form.inline{display:inline}
 .chart .s-accepted{fill:#2f9e58}.chart .s-duplicate{fill:#a3b1bf}.chart .s-rejected{fill:#e5534b}
 .chart .s-p50{fill:#60a5fa}.chart .s-p95{fill:#2563eb}.chart .s-max{fill:#1e3a8a}
 .chart .track{fill:#eef1f4}
-.chart .gauge-text{font-size:22px;font-weight:600;fill:#1f2933}
+.chart .gauge-text{font-size:17px;font-weight:600;fill:#1f2933}
 .chart rect.bar:hover{opacity:.8}
 .legend{display:flex;gap:14px;flex-wrap:wrap;font-size:12px;color:var(--muted);margin:4px 0 0}
 .legend i{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:5px;vertical-align:-1px}

@@ -109,7 +109,7 @@ export function gauge(o: { title: string; ratio: number | null; label: string; c
 <title>${o.title}: ${o.label}</title>
 <path d="${arc(0, 1)}" fill="none" stroke="#eef1f4" stroke-width="12" stroke-linecap="round"/>
 ${ratio > 0 ? h`<path d="${arc(0, ratio)}" fill="none" stroke="${ratio >= 0.95 ? '#2f9e58' : ratio >= 0.8 ? '#f59f00' : '#e5534b'}" stroke-width="12" stroke-linecap="round"/>` : ''}
-<text class="gauge-text" x="${cx}" y="${cy - 4}" text-anchor="middle">${o.label}</text>
+<text class="gauge-text" x="${cx}" y="${cy - 6}" text-anchor="middle">${o.label}</text>
 </svg>`;
 }
 

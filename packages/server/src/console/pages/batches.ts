@@ -261,7 +261,7 @@ ${actions(c, b, inFlight)}
     }</td>
 <td class="num">${money(r.amountFen)}</td><td>${r.reason}</td>
 <td>${resultBadge(t, r.succeeded)}</td>
-<td class="num">${money(r.resultAmountFen)}</td>
+<td class="num">${r.succeeded ? money(r.resultAmountFen) : money(null)}</td>
 <td>${
       r.explanation
         ? h`<span class="code ${r.succeeded ? 'code-ok' : 'code-bad'}">${r.explanation.code}</span> <span class="meaning">${lang === 'en' ? r.explanation.en : r.explanation.zh}</span>${

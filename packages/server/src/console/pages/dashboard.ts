@@ -74,7 +74,12 @@ ${barChart({
 <div class="card"><h2>${t.successRate}</h2>
 <div class="gauge-row">${gauge({ title: t.successRate, ratio: rate, label: rate === null ? '—' : `${(rate * 100).toFixed(1)}%` })}
 <dl><dt>${t.resultSuccess}</dt><dd>${succeeded}</dd><dt>${t.resultFailed}</dt><dd>${failed}</dd><dt>${t.nav.batches}</dt><dd>${perDay.reduce((s, d) => s + d.batches, 0)}</dd></dl></div>
-<p class="muted small">${t.finishedRecords} · ${t.nDays(days)}</p></div>
+<p class="muted small">${t.finishedRecords} · ${t.nDays(days)}</p>
+<h3>${t.batchesByState}</h3>
+<div class="toolbar">${Object.entries(stats.batchesByState).map(
+      ([s, count]) =>
+        h`<a href="/batches?state=${s}">${stateBadge(t, s as BatchState)} <strong>${count}</strong></a>`,
+    )}</div></div>
 <div class="card"><h2>${t.notificationsTitle}</h2>
 ${hbars({
   title: t.notificationsByVerdict,
@@ -101,20 +106,16 @@ ${hbars({
 ${
   attention.items.length === 0
     ? h`<p class="muted">${t.nothingNeedsAttention}</p>`
-    : h`<ul>${attention.items.map((b) => h`<li><a class="mono" href="/batches/${b.batchNo}">${b.batchNo}</a> ${modeBadge(t, b.mode)} ${b.gatewayCode ? h`<span class="code">${b.gatewayCode}</span>` : ''} · ${when(b.submittedAt)}</li>`)}</ul>`
+    : h`<ul>${attention.items.map((b) => h`<li><a class="mono" href="/batches/${b.batchNo}">${b.batchNo}</a> ${modeBadge(t, b.mode)} ${b.gatewayCode ? h`<span class="code code-bad">${b.gatewayCode}</span>` : ''} · ${when(b.submittedAt)}</li>`)}</ul>`
 }
-<h3>${t.batchesByState}</h3>
-<div class="toolbar">${Object.entries(stats.batchesByState).map(
-      ([s, count]) =>
-        h`<a href="/batches?state=${s}">${stateBadge(t, s as BatchState)} <strong>${count}</strong></a>`,
-    )}</div></div>
+</div>
 <div class="card"><div class="card-head"><h2>${t.recentBatches}</h2><a href="/batches">${t.all}</a></div>
 <div class="table-wrap"><table><tbody>${
       recent.items.length === 0
         ? h`<tr><td class="empty">${t.noBatches}</td></tr>`
         : recent.items.map(
             (b) =>
-              h`<tr><td><a class="mono" href="/batches/${b.batchNo}">${b.batchNo}</a></td><td>${modeBadge(t, b.mode)}</td><td>${stateBadge(t, b.state)}</td><td class="num">${money(b.totalFen)}</td><td>${when(b.createdAt)}</td></tr>`,
+              h`<tr><td class="nowrap"><a class="mono small" href="/batches/${b.batchNo}">${b.batchNo}</a></td><td>${stateBadge(t, b.state)}</td><td class="num">${money(b.totalFen)}</td><td>${when(b.createdAt)}</td></tr>`,
           )
     }</tbody></table></div></div>
 </div>`;
