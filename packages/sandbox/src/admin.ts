@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { type Core, type Faults, noFaults } from './core.js';
 import { insertAccount, insertPartner, insertTrade } from './entities.js';
 import type { Dispatcher } from './outbox.js';
-import { effectiveStatus } from './processing.js';
+import { effectiveStatus, resultFromRow } from './processing.js';
 import {
   type SeedProblem,
   accountSeedSchema,
@@ -494,7 +494,7 @@ export function adminRoutes(core: Core, dispatcher: Dispatcher, onUnpause: () =>
         amount: yuan(r.amount_fen),
         code: r.code,
         succeeded: Number(r.succeeded) === 1,
-        result: JSON.parse(r.result_json) as unknown,
+        result: resultFromRow(r),
       })),
       notifications: notifications.map(notificationView),
     });

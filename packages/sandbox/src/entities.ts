@@ -302,10 +302,63 @@ export async function applySeed(core: Core, seed: SandboxSeed): Promise<SeedSumm
         summary.accounts.created++;
       else summary.accounts.existing++;
     }
-    for (const [i, t] of seed.trades.entries()) {
-      const before = problems.length;
-      if (await insertTrade(trx, t, `trades[${i}]`, at, problems)) summary.trades.created++;
-      else if (problems.length === before) summary.trades.existing++;
+    // Trades: existing ones are skipped in one query per chunk; plain trades (no seller/royalty references to
+    // check) are inserted in bulk, the others one by one with their references checked.
+    const partnersKnown = new Set(
+      (await trx.selectFrom('sbx_partners').select('partner').execute()).map((r) => r.partner),
+    );
+    for (let start = 0; start < seed.trades.length; start += 400) {
+      const chunk = seed.trades.slice(start, start + 400);
+      const existing = new Set(
+        (
+          await trx
+            .selectFrom('sbx_trades')
+            .select('trade_no')
+            .where(
+              'trade_no',
+              'in',
+              chunk.map((t) => t.tradeNo),
+            )
+            .execute()
+        ).map((r) => r.trade_no),
+      );
+      const bulk: TradeSeed[] = [];
+      for (const [j, t] of chunk.entries()) {
+        const i = start + j;
+        if (existing.has(t.tradeNo)) {
+          summary.trades.existing++;
+          continue;
+        }
+        if (t.sellerId === undefined && (t.royalties ?? []).length === 0) {
+          if (!partnersKnown.has(t.partner)) {
+            problems.push({
+              path: `trades[${i}].partner`,
+              message: `partner ${t.partner} does not exist (add it to partners[])`,
+            });
+          } else bulk.push(t);
+          continue;
+        }
+        if (await insertTrade(trx, t, `trades[${i}]`, at, problems)) summary.trades.created++;
+      }
+      if (bulk.length > 0 && problems.length === 0) {
+        await trx
+          .insertInto('sbx_trades')
+          .values(
+            bulk.map((t) => ({
+              trade_no: t.tradeNo,
+              partner: t.partner,
+              seller_id: t.partner,
+              out_trade_no: t.outTradeNo ?? null,
+              buyer_email: t.buyerEmail ?? null,
+              amount_fen: fen(t.amount),
+              status: t.status,
+              notify_url: t.notifyUrl ?? null,
+              created_at: at,
+            })),
+          )
+          .execute();
+        summary.trades.created += bulk.length;
+      }
     }
     if (problems.length > 0) throw new SeedError(problems);
     return summary;

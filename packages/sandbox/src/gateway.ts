@@ -42,7 +42,7 @@ import {
   messagePage,
   resultPage,
 } from './pages.js';
-import { processBatch } from './processing.js';
+import { processBatch, rememberDecoded, resultFromRow } from './processing.js';
 import type { PartnerTable } from './schema.js';
 
 /** The refund services and the query. */
@@ -445,14 +445,25 @@ async function partnerBusy(trx: SandboxTrx, partner: string, except?: string): P
   return (await q.limit(1).executeTakeFirst()) !== undefined;
 }
 
-/** Processes a just-accepted batch soon, off the request path (unless processing is paused). */
-function processSoon(core: Core, partner: string, batchNo: string): void {
-  setImmediate(() => {
+/** Work to run once the reply has been written (see `handle`). */
+type Defer = (fn: () => void) => void;
+
+/** Processes a just-accepted batch right after the reply is sent (unless processing is paused). */
+function processSoon(core: Core, defer: Defer, partner: string, batchNo: string): void {
+  defer(() => {
     if (core.faults.pauseProcessing) return;
     processBatch(core, partner, batchNo).catch((e: unknown) =>
       core.log({ event: 'process_error', partner, batchNo, error: (e as Error).message }),
     );
   });
+}
+
+/** The Node response under Hono (when served by @hono/node-server), to learn when the reply is written. */
+function outgoingOf(c: Context): { once(event: 'finish' | 'close', fn: () => void): unknown } | undefined {
+  const env = c.env as { outgoing?: { once?: unknown } } | undefined;
+  return typeof env?.outgoing?.once === 'function'
+    ? (env.outgoing as ReturnType<typeof outgoingOf>)
+    : undefined;
 }
 
 async function takeSystemErrorFault(core: Core): Promise<boolean> {
@@ -467,7 +478,22 @@ export function gatewayRoutes(core: Core): Hono {
 
   const handle = async (c: Context): Promise<Response> => {
     const r = await parseGatewayRequest(c.req.raw);
-    const response = await handleGateway(core, r, c.req.header('accept'));
+    const later: Array<() => void> = [];
+    const response = await handleGateway(core, r, c.req.header('accept'), (fn) => later.push(fn));
+    if (later.length > 0) {
+      // Run deferred work (processing the batch) once the reply is on the wire, so that it never delays it.
+      let ran = false;
+      const run = () => {
+        if (ran) return;
+        ran = true;
+        for (const fn of later) fn();
+      };
+      const out = outgoingOf(c);
+      if (out) {
+        out.once('finish', run);
+        out.once('close', run);
+      } else setImmediate(run);
+    }
     if (core.faults.slowResponseMs > 0) await sleep(core.faults.slowResponseMs);
     return response;
   };
@@ -505,7 +531,12 @@ export function gatewayRoutes(core: Core): Hono {
   return app;
 }
 
-async function handleGateway(core: Core, r: GatewayRequest, accept: string | undefined): Promise<Response> {
+async function handleGateway(
+  core: Core,
+  r: GatewayRequest,
+  accept: string | undefined,
+  defer: Defer,
+): Promise<Response> {
   const service = r.params['service'];
   if (service === SERVICE_NOTIFY_VERIFY) {
     const partner = r.params['partner'] ?? '';
@@ -673,7 +704,8 @@ async function handleGateway(core: Core, r: GatewayRequest, accept: string | und
     return fail(
       refuse('DUPLICATE_BATCH_NO', `batch_no ${batchNo} was already used by partner ${base.partner}`),
     );
-  processSoon(core, base.partner, batchNo);
+  rememberDecoded(base.partner, batchNo, detail.records);
+  processSoon(core, defer, base.partner, batchNo);
   if (await takeSystemErrorFault(core)) {
     await logRequest(
       core,
@@ -697,7 +729,7 @@ async function query(core: Core, r: GatewayRequest, common: CommonOk): Promise<R
   const tradeNo = r.params['trade_no'];
   let q = core.db
     .selectFrom('sbx_batch_records')
-    .select(['batch_no', 'result_json'])
+    .select(['batch_no', 'trade_no', 'amount_fen', 'amount_text', 'code', 'parts_json'])
     .where('partner', '=', common.partner.partner)
     .orderBy('processed_at', 'asc')
     .orderBy('batch_no', 'asc')
@@ -714,7 +746,7 @@ async function query(core: Core, r: GatewayRequest, common: CommonOk): Promise<R
     );
   }
   const records: ResultRecord[] = rows.map((row) => ({
-    ...(JSON.parse(row.result_json) as ResultRecord),
+    ...resultFromRow(row),
     batchNo: row.batch_no,
   }));
   const text = `is_success=T&result_details=${encodeResultDetails(records, { withBatchNo: true })}`;

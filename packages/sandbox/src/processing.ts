@@ -32,9 +32,11 @@ export interface ProcessOutcome {
   successNum: number;
   resultDetails: string;
   notifications: Enqueued[];
+  /** Where the time went (load = reads, rules = evaluation, write = inserts/updates), ms. */
+  timingsMs: { load: number; rules: number; write: number };
 }
 
-const CHUNK = 400;
+const CHUNK = 1000;
 
 function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
   const out: T[][] = [];
@@ -69,6 +71,45 @@ type Trade = Pick<
   | 'buyer_email'
 >;
 
+/** The non-trade parts of a result, as stored in `sbx_batch_records.parts_json`. */
+function partsJson(r: ResultRecord): string | null {
+  if (!r.charge && !r.royalties && !r.subTrade) return null;
+  return JSON.stringify({ charge: r.charge, royalties: r.royalties, subTrade: r.subTrade });
+}
+
+/** Rebuilds a record's ResultRecord from its `sbx_batch_records` row. */
+export function resultFromRow(row: {
+  trade_no: string;
+  amount_fen: number;
+  amount_text: string;
+  code: string;
+  parts_json: string | null;
+}): ResultRecord {
+  const r: ResultRecord = {
+    tradeNo: row.trade_no,
+    amountFen: Number(row.amount_fen),
+    amountText: row.amount_text,
+    code: row.code,
+    succeeded: row.code === 'SUCCESS',
+  };
+  if (row.parts_json !== null) {
+    const parts = JSON.parse(row.parts_json) as Pick<ResultRecord, 'charge' | 'royalties' | 'subTrade'>;
+    if (parts.charge) r.charge = parts.charge;
+    if (parts.royalties) r.royalties = parts.royalties;
+    if (parts.subTrade) r.subTrade = parts.subTrade;
+  }
+  return r;
+}
+
+/** Records decoded at acceptance, handed to the processing that follows (saves decoding them twice). */
+const decodedCache = new Map<string, DetailRecord[]>();
+
+/** Keeps the decoded records of a just-accepted batch for its processing (a small bounded cache). */
+export function rememberDecoded(partner: string, batchNo: string, records: DetailRecord[]): void {
+  if (decodedCache.size >= 64) decodedCache.delete(decodedCache.keys().next().value as string);
+  decodedCache.set(`${partner}\u0000${batchNo}`, records);
+}
+
 /** Runs the batch if it is queued; returns null if it is not (already processed, unknown, awaiting confirmation). */
 export async function processBatch(
   core: Core,
@@ -82,7 +123,10 @@ export async function processBatch(
       use.notify.reorder = 0;
       return processInTransaction(core, trx, partner, batchNo, use);
     });
-    if (result) await commitFaultUse(core, use);
+    if (result) {
+      decodedCache.delete(`${partner}\u0000${batchNo}`);
+      await commitFaultUse(core, use);
+    }
     return result;
   });
   if (outcome) {
@@ -93,6 +137,7 @@ export async function processBatch(
       records: outcome.recordCount,
       successNum: outcome.successNum,
       notifications: outcome.notifications.length,
+      timingsMs: outcome.timingsMs,
     });
     core.kick();
   }
@@ -132,6 +177,7 @@ async function processInTransaction(
     .executeTakeFirst();
   if (batch?.status !== 'queued') return null;
   const now = core.now();
+  const tStart = performance.now();
   const charset = batch.charset as Charset;
   const decoded = decodeDetailData(batch.detail_data, {
     charset,
@@ -237,6 +283,7 @@ async function processInTransaction(
     ),
   );
 
+  const tLoaded = performance.now();
   // ---- the rules, record by record (later records see earlier ones' effects)
   const resolve = (userId: string, email: string): string | undefined => {
     if (userId !== '') return balances.has(userId) ? userId : undefined;
@@ -372,7 +419,8 @@ async function processInTransaction(
       amount_fen: rec.amountFen,
       code,
       succeeded: ok ? 1 : 0,
-      result_json: JSON.stringify(result),
+      amount_text: result.amountText,
+      parts_json: partsJson(result),
       processed_at: now,
     });
     if (entries.length > 0) {
@@ -392,10 +440,11 @@ async function processInTransaction(
     }
   }
 
+  const tRules = performance.now();
   // ---- write
-  for (const part of chunks(recordRows, 300))
+  for (const part of chunks(recordRows, 1000))
     await trx.insertInto('sbx_batch_records').values(part).execute();
-  for (const part of chunks(entryRows, 500)) await trx.insertInto('sbx_entries').values(part).execute();
+  for (const part of chunks(entryRows, 2000)) await trx.insertInto('sbx_entries').values(part).execute();
   for (const [id, d] of deltas) {
     if (d === 0) continue;
     await trx
@@ -475,5 +524,18 @@ async function processInTransaction(
       );
     }
   }
-  return { partner, batchNo, recordCount: records.length, successNum, resultDetails, notifications };
+  const tEnd = performance.now();
+  return {
+    partner,
+    batchNo,
+    recordCount: records.length,
+    successNum,
+    resultDetails,
+    notifications,
+    timingsMs: {
+      load: Math.round(tLoaded - tStart),
+      rules: Math.round(tRules - tLoaded),
+      write: Math.round(tEnd - tRules),
+    },
+  };
 }

@@ -4,7 +4,7 @@
  * Conventions (those of `@alirefund/store`): money is BIGINT integer fen, booleans are INTEGER 0/1, times are
  * BIGINT epoch milliseconds of the sandbox clock (which may be offset from the host's).
  */
-import type { Generated, Kysely } from 'kysely';
+import { type Generated, type Kysely, sql } from 'kysely';
 import type { Migration, MigrationContext } from '@alirefund/store';
 
 export interface MetaTable {
@@ -97,8 +97,10 @@ export interface BatchRecordTable {
   amount_fen: number;
   code: string;
   succeeded: number;
-  /** The record's ResultRecord as JSON (without batchNo). */
-  result_json: string;
+  /** The trade amount as the request wrote it (echoed in result_details). */
+  amount_text: string;
+  /** Charge / royalty / sub-trade results as JSON (ResultRecord's parts), null for a plain trade record. */
+  parts_json: string | null;
   processed_at: number;
 }
 
@@ -279,7 +281,8 @@ async function up001(db: AnyDb, ctx: MigrationContext): Promise<void> {
     .addColumn('amount_fen', 'bigint', (c) => c.notNull())
     .addColumn('code', 'text', (c) => c.notNull())
     .addColumn('succeeded', 'integer', (c) => c.notNull())
-    .addColumn('result_json', 'text', (c) => c.notNull())
+    .addColumn('amount_text', 'text', (c) => c.notNull())
+    .addColumn('parts_json', 'text')
     .addColumn('processed_at', 'bigint', (c) => c.notNull())
     .addPrimaryKeyConstraint('sbx_batch_records_pk', ['partner', 'batch_no', 'record_no'])
     .execute();
@@ -298,8 +301,14 @@ async function up001(db: AnyDb, ctx: MigrationContext): Promise<void> {
     .addColumn('trade_no', 'text')
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('sbx_entries_trade').on('sbx_entries').columns(['trade_no', 'kind']).execute();
-  await db.schema.createIndex('sbx_entries_account').on('sbx_entries').columns(['account_id']).execute();
+  // Only royalty entries are looked up by trade (what was already pulled back); trade refunds are found through
+  // sbx_batch_records. A partial index keeps the 2 entries per refunded record cheap to write.
+  await db.schema
+    .createIndex('sbx_entries_royalty')
+    .on('sbx_entries')
+    .columns(['trade_no', 'account_id'])
+    .where(sql.ref('kind'), '=', 'royalty_refund')
+    .execute();
   await idTable(db, 'sbx_notifications', ctx)
     .addColumn('partner', 'text', (c) => c.notNull())
     .addColumn('batch_no', 'text')
