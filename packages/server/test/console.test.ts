@@ -471,4 +471,64 @@ describe('console with a session', () => {
     expect(dash.html).toContain('id="kpi-success">50.0%<');
     expect(dash.html).toContain('<svg class="chart"');
   });
+
+  it('pwd over several batches: lists them with a submit button each, one at a time', async () => {
+    await register({ tradeNo: T1, amountFen: 1000 }, { tradeNo: T2, amountFen: 1000 });
+    const res = await b.post('/refunds', [
+      ['t', T1],
+      ['t', T2],
+      ['mode', 'pwd'],
+      ['batch_size', '1'],
+    ]);
+    expect(res.status).toBe(303);
+    const created = new URL(res.location!, 'http://x').searchParams.get('created')!.split(',');
+    expect(created).toHaveLength(2);
+    const list = await b.get(res.location!);
+    expect(list.html).toContain('id="created-batches"');
+    for (const bn of created) expect(list.html).toContain(`action="/batches/${bn}/submit"`);
+    const first = await b.post(`/batches/${created[0]}/submit`);
+    expect(first.status).toBe(200);
+    expect(first.html).toContain(`name="batch_no" value="${created[0]}"`);
+    const second = await b.post(`/batches/${created[1]}/submit`);
+    expect(second.status).toBe(409);
+    expect(second.html).toContain('BATCH_REFUND_LOCK_ERROR');
+  });
+
+  it('cancels a draft and resolves an outcome-unknown batch by hand', async () => {
+    await register({ tradeNo: T1, amountFen: 1000 }, { tradeNo: T2, amountFen: 1000 });
+    // A pwd draft (the partner is busy with nothing; cancel before submitting).
+    const created = await s.server.services.refunds.createBatches(
+      [{ tradeNo: T1, amountFen: 100, reason: '' }],
+      {
+        mode: 'pwd',
+        actor: 'test',
+      },
+    );
+    const draft = created.batches[0]!.batchNo;
+    const page = await b.get(`/batches/${draft}`);
+    expect(page.html).toContain(`action="/batches/${draft}/cancel"`);
+    const cancel = await b.post(`/batches/${draft}/cancel`);
+    expect(cancel.status).toBe(303);
+    expect((await b.get(cancel.location!)).html).toContain('data-state="cancelled"');
+    expect((await s.server.services.trades.get(T1))?.openBatchNo).toBeNull();
+
+    // nopwd answered SYSTEM_ERROR: needs attention, resolved as rejected by the operator.
+    const { xmlF } = await import('./helpers.js');
+    stub.nopwd = () => ({ body: xmlF('SYSTEM_ERROR') });
+    const res = await b.post('/refunds', { t: T2, mode: 'nopwd' });
+    stub.nopwd = () => ({ body: '<?xml version="1.0"?><alipay><is_success>T</is_success></alipay>' });
+    const bn = /^\/batches\/(\w+)/.exec(res.location ?? '')![1]!;
+    const attention = await b.get(`/batches/${bn}`);
+    expect(attention.html).toContain('data-state="needs_attention"');
+    expect(attention.html).toContain('name="outcome" value="rejected"');
+    const none = await b.post(`/batches/${bn}/resolve`, { note: 'x' });
+    expect(none.status).toBe(422);
+    const resolved = await b.post(`/batches/${bn}/resolve`, { outcome: 'rejected', note: '查询确认未受理' });
+    expect(resolved.status).toBe(303);
+    const after = await b.get(resolved.location!);
+    expect(after.html).toContain('data-state="rejected"');
+    expect(after.html).toContain('查询确认未受理');
+    const audit = await b.get('/audit');
+    expect(audit.html).toContain('batch.resolve.rejected');
+  });
 });
