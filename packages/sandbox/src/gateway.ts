@@ -436,11 +436,13 @@ async function lockPartner(core: Core, trx: SandboxTrx, partner: string): Promis
 
 /** Whether the partner has a batch that was accepted and is not processed yet (the batch lock). */
 async function partnerBusy(trx: SandboxTrx, partner: string, except?: string): Promise<boolean> {
+  // A batch that was itself accepted under the lock (locked = 1) does not hold it.
   let q = trx
     .selectFrom('sbx_batches')
     .select('batch_no')
     .where('partner', '=', partner)
-    .where('status', '=', 'queued');
+    .where('status', '=', 'queued')
+    .where('locked', '=', 0);
   if (except !== undefined) q = q.where('batch_no', '!=', except);
   return (await q.limit(1).executeTakeFirst()) !== undefined;
 }
