@@ -329,7 +329,7 @@ describe('console with a session', () => {
   });
 
   it('the template page rejects bad detail_data with the record number and creates nothing', async () => {
-    await register({ tradeNo: T1, amountFen: 1000 });
+    await register({ tradeNo: T1, amountFen: 1000 }, { tradeNo: T2, amountFen: 1000 });
     const bad = await b.post('/template', {
       batch_num: '2',
       detail_data: `${T1}^1.00^备注说明一#${T2}^1.234^备注`,
@@ -357,15 +357,15 @@ describe('console with a session', () => {
     expect(unknown.status).toBe(422);
     expect(unknown.html).toMatch(/data-record="2" data-code="TRADE_NOT_FOUND"/);
     expect((await s.server.services.refunds.listBatches()).total).toBe(0);
-    // A good one is submitted like any batch (pwd: the auto-submit form).
+    // A good one (records on separate lines after the #) is submitted like any batch: the auto-submit form.
     const good = await b.post('/template', {
-      batch_num: '1',
-      detail_data: `${T1}^1.00^备注说明一`,
+      batch_num: '2',
+      detail_data: `${T1}^1.00^备注说明一#\r\n${T2}^2.00^备注说明二\n`,
       action: 'submit',
     });
     expect(good.status).toBe(200);
-    expect(good.html).toContain('name="detail_data" value="2026011521001004180000201117^1.00^备注说明一"');
-    expect(good.html).toContain('name="batch_num" value="1"');
+    expect(good.html).toContain(`name="detail_data" value="${T1}^1.00^备注说明一#${T2}^2.00^备注说明二"`);
+    expect(good.html).toContain('name="batch_num" value="2"');
   });
 
   it('CSV import with a bad line imports nothing and names the line and the field', async () => {

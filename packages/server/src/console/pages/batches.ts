@@ -340,11 +340,11 @@ ${pager(t, list, '/batches', { q, state, mode })}`;
     return render(c, { title: t.nav.batches, active: 'batches', body });
   });
 
-  con.get('/batches/:batchNo', (c) => renderBatch(c, c.req.param('batchNo')));
+  con.get('/batches/:batchNo{[0-9A-Za-z]{1,64}}', (c) => renderBatch(c, c.req.param('batchNo')));
 
-  con.post('/batches/:batchNo/submit', (c) => submitPwd(c, c.req.param('batchNo')));
+  con.post('/batches/:batchNo{[0-9A-Za-z]{1,64}}/submit', (c) => submitPwd(c, c.req.param('batchNo')));
 
-  con.post('/batches/:batchNo/queue', async (c) => {
+  con.post('/batches/:batchNo{[0-9A-Za-z]{1,64}}/queue', async (c) => {
     const batchNo = c.req.param('batchNo');
     try {
       await c.get('ctx').services.submission.enqueue(batchNo, actorOf(c));
@@ -357,7 +357,7 @@ ${pager(t, list, '/batches', { q, state, mode })}`;
     return c.redirect(`/batches/${batchNo}?msg=queued`, 303);
   });
 
-  con.post('/batches/:batchNo/cancel', async (c) => {
+  con.post('/batches/:batchNo{[0-9A-Za-z]{1,64}}/cancel', async (c) => {
     const batchNo = c.req.param('batchNo');
     try {
       await c.get('ctx').services.refunds.cancel(batchNo, actorOf(c));
@@ -369,7 +369,7 @@ ${pager(t, list, '/batches', { q, state, mode })}`;
     return c.redirect(`/batches/${batchNo}?msg=cancelled`, 303);
   });
 
-  con.post('/batches/:batchNo/resolve', async (c) => {
+  con.post('/batches/:batchNo{[0-9A-Za-z]{1,64}}/resolve', async (c) => {
     const batchNo = c.req.param('batchNo');
     const form = await readForm(c);
     const outcome = form.str('outcome');

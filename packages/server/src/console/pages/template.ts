@@ -87,7 +87,11 @@ export function registerTemplate(con: Hono<ConsoleEnv>): void {
       detailData: form.str('detail_data', { raw: true }).slice(0, MAX_DETAIL_CHARS),
       mode: form.str('mode') === 'nopwd' ? 'nopwd' : 'pwd',
     };
-    const detail = input.detailData.trim();
+    // Records may be typed one per line: line breaks next to a `#` are dropped (nothing else is changed).
+    const detail = input.detailData
+      .trim()
+      .replace(/#[ \t]*(?:\r?\n)+[ \t]*/g, '#')
+      .replace(/[ \t]*(?:\r?\n)+[ \t]*#/g, '#');
     // 1. The SDK: format, amounts, reasons, batch_num against the record count.
     const decoded = decodeDetailData(detail, {
       charset: settings.alipay.inputCharset,

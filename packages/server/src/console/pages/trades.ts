@@ -122,7 +122,7 @@ ${pager(t, list, '/trades', params)}
     return render(c, { title: t.nav.trades, active: 'trades', body, flash });
   });
 
-  con.get('/trades/:tradeNo', async (c) => {
+  con.get('/trades/:tradeNo{[0-9]{6,64}}', async (c) => {
     const t = c.get('t');
     const lang = c.get('lang');
     const { services } = c.get('ctx');
