@@ -126,6 +126,22 @@ describe('console without a session', () => {
     expect(secure.headers.getSetCookie().find((c) => c.startsWith('alirefund_session='))).toMatch(/; Secure/);
   });
 
+  it('pauses a user after 10 failed logins from one address (429), even with the right password', async () => {
+    const local = await startConsoleServer();
+    try {
+      const c = new ConsoleClient(local.app);
+      await c.get('/login');
+      for (let i = 0; i < 10; i++) {
+        expect((await c.post('/login', { username: 'admin', password: `wrong-${i}` })).status).toBe(401);
+      }
+      const paused = await c.post('/login', { username: 'admin', password: ADMIN_PASSWORD });
+      expect(paused.status).toBe(429);
+      expect(c.cookies.has('alirefund_session')).toBe(false);
+    } finally {
+      await local.cleanup();
+    }
+  });
+
   it('never redirects to another site after login', async () => {
     await b.get('/login');
     const res = await b.post('/login', {

@@ -346,6 +346,13 @@ describe('pwd refund story in Chromium (real sandbox, real server, real sockets)
     expect(await page.locator('#imported tbody tr').count()).toBe(1);
 
     // The preview flags an amount above the refundable one, by record, and refuses to submit.
+    // Select-all (the console's one script, allowed by the CSP) ticks every pickable trade of the page.
+    await page.goto(`${base}/trades`);
+    await page.check('input[data-select-all]');
+    const pickable = await page.locator('input[name=t]:not([disabled])').count();
+    expect(pickable).toBe(2);
+    await expect(page.locator('[data-selected-count]').first().textContent()).resolves.toBe(String(pickable));
+    await page.uncheck('input[data-select-all]');
     await page.goto(`${base}/trades?status=refundable`);
     await page.check(`tr[data-trade="${OTHER.tradeNo}"] input[name=t]`);
     await page.check(`tr[data-trade="${LATE.tradeNo}"] input[name=t]`);
@@ -409,5 +416,13 @@ describe('pwd refund story in Chromium (real sandbox, real server, real sockets)
     await shot('tokens');
     await page.goto(`${base}/dashboard`);
     await shot('dashboard-2');
+    await page.goto(`${base}/dashboard?lang=en`);
+    await expect(page.locator('h1').textContent()).resolves.toBe('Dashboard');
+    await shot('dashboard-en');
+    await page.goto(`${base}/trades`);
+    await shot('trades-en');
+    await page.goto(`${base}/notifications/1`);
+    await shot('notification-en');
+    await page.goto(`${base}/dashboard?lang=zh-CN`);
   }, 120_000);
 });

@@ -19,7 +19,7 @@ import {
 } from '../security.js';
 import { type Flash, h, render } from '../ui.js';
 
-/** Failed logins per username in the last window; a few more than this and the username is paused. */
+/** Failed logins per username and address in the last window; more than this and that pair is paused. */
 const MAX_FAILURES = 10;
 const FAILURE_WINDOW_MS = 15 * 60_000;
 
@@ -85,14 +85,16 @@ export function registerAuth(con: Hono<ConsoleEnv>): void {
     const username = form.str('username');
     const password = form.str('password', { raw: true });
     const now = Date.now();
-    if (recentFailures(username, now).length >= MAX_FAILURES) {
+    const ip = remoteAddress(c);
+    // Keyed by user and address: a guesser is slowed down without letting anyone lock the operator out.
+    const key = `${username}|${ip ?? ''}`;
+    if (recentFailures(key, now).length >= MAX_FAILURES) {
       return loginPage(c, { next, username, flash: { kind: 'error', text: t.loginPaused } }, 429);
     }
     const operator =
       username === '' || password === '' ? null : await services.operators.authenticate(username, password);
-    const ip = remoteAddress(c);
     if (!operator) {
-      failures.set(username, [...recentFailures(username, now), now]);
+      failures.set(key, [...recentFailures(key, now), now]);
       if (failures.size > 10_000) failures.clear();
       await services.audit.record({
         actor: 'anonymous',
@@ -103,7 +105,7 @@ export function registerAuth(con: Hono<ConsoleEnv>): void {
       log.warn({ username, ip }, 'console login failed');
       return loginPage(c, { next, username, flash: { kind: 'error', text: t.loginFailed } }, 401);
     }
-    failures.delete(username);
+    failures.delete(key);
     const session = await services.sessions.create(operator.id, { lang: c.get('lang') });
     setCookie(c, SESSION_COOKIE, session.token, {
       httpOnly: true,

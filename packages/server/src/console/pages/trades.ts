@@ -114,7 +114,7 @@ ${pager(t, list, '/trades', params)}
 <div class="toolbar">
 <div class="field grow"><label for="reason_all">${t.reasonForAll}</label>
 <input type="text" id="reason_all" name="reason_all" maxlength="80" placeholder="${t.reasonPlaceholder}"></div>
-<button type="submit" class="btn btn-primary" id="preview-button">${t.previewRefund} (<span data-selected-count>0</span>)</button>
+<button type="submit" class="btn btn-primary" id="preview-button"><span>${t.previewRefund} (<span data-selected-count>0</span>)</span></button>
 </div>
 <p class="muted small">${t.pickHint}</p>
 </div>
