@@ -10,7 +10,11 @@ export interface Result {
 }
 
 /** Times `fn` over `rounds` rounds of `perRound` calls after a warm-up; returns per-call figures. */
-export function measure(name: string, fn: () => unknown, opts: { rounds?: number; perRound?: number; warmup?: number } = {}): Result {
+export function measure(
+  name: string,
+  fn: () => unknown,
+  opts: { rounds?: number; perRound?: number; warmup?: number } = {},
+): Result {
   const rounds = opts.rounds ?? 40;
   const perRound = opts.perRound ?? 20;
   for (let i = 0; i < (opts.warmup ?? 50); i++) fn();

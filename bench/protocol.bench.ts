@@ -20,18 +20,34 @@ import {
 import { fmtNs, measure, report } from './lib.js';
 
 const KEY = 'k5u3x0bdzec6y9goq7ctyx96ezkz7828';
-const config = createConfig({ partner: '2088101122136241', key: KEY, notifyUrl: 'https://shop.example.com/alipay/notify' });
+const config = createConfig({
+  partner: '2088101122136241',
+  key: KEY,
+  notifyUrl: 'https://shop.example.com/alipay/notify',
+});
 const records = Array.from({ length: 1000 }, (_, i) => ({
   tradeNo: String(2026112121001004000000000000n + BigInt(i)),
   amountFen: 100 + i,
   reason: i % 3 === 0 ? '协商退款' : 'customer cancelled the order',
 }));
 const detail = encodeDetailData(records);
-const req = buildRefundRequest(config, { mode: 'nopwd', batchNo: '20261121001', refundDate: '2026-11-21 10:00:00', detail: records });
+const req = buildRefundRequest(config, {
+  mode: 'nopwd',
+  batchNo: '20261121001',
+  refundDate: '2026-11-21 10:00:00',
+  detail: records,
+});
 const params = { ...req.params } as Record<string, string>;
 const resultText = records.map((r) => `${r.tradeNo}^${(r.amountFen / 100).toFixed(2)}^SUCCESS`).join('#');
 const notification = signNotification(
-  { notify_time: '2026-11-21 10:00:05', notify_type: 'batch_refund_notify', notify_id: 'abc', batch_no: '20261121001', success_num: '1000', result_details: resultText },
+  {
+    notify_time: '2026-11-21 10:00:05',
+    notify_type: 'batch_refund_notify',
+    notify_id: 'abc',
+    batch_no: '20261121001',
+    success_num: '1000',
+    result_details: resultText,
+  },
   config.signingKey,
   'utf-8',
 ).params;
@@ -45,34 +61,68 @@ const rawBoth = measure('raw md5 over the request + notification bytes (baseline
   createHash('md5').update(requestBytes).digest('hex');
   return createHash('md5').update(notifyBytes).digest('hex');
 });
-const signVerify = measure('alirefund: canonicalize + sign request, canonicalize + verify notification', () => {
-  signParams(params, config.signingKey, 'utf-8');
-  return verifyParams(notification, config.verifyingKey, 'utf-8');
-});
-const signOnly = measure('alirefund: canonicalize + MD5 sign of the request only', () => md5Sign(canonicalize(params), KEY, 'utf-8'));
-const rawReq = measure('raw md5 over the request bytes only', () => createHash('md5').update(requestBytes).digest('hex'));
+const signVerify = measure(
+  'alirefund: canonicalize + sign request, canonicalize + verify notification',
+  () => {
+    signParams(params, config.signingKey, 'utf-8');
+    return verifyParams(notification, config.verifyingKey, 'utf-8');
+  },
+);
+const signOnly = measure('alirefund: canonicalize + MD5 sign of the request only', () =>
+  md5Sign(canonicalize(params), KEY, 'utf-8'),
+);
+const rawReq = measure('raw md5 over the request bytes only', () =>
+  createHash('md5').update(requestBytes).digest('hex'),
+);
 
 // (c) the peer: alipay@0.0.4's AlipaySubmit.buildRequestPara (filter, sort, join, md5).
 const require = createRequire(import.meta.url);
-const { AlipaySubmit } = require('alipay/lib/alipay_submit.class.js') as { AlipaySubmit: new (c: object) => { buildRequestPara(p: object): Record<string, string> } };
+const { AlipaySubmit } = require('alipay/lib/alipay_submit.class.js') as {
+  AlipaySubmit: new (c: object) => { buildRequestPara(p: object): Record<string, string> };
+};
 const peer = new AlipaySubmit({ key: KEY, sign_type: 'MD5', input_charset: 'utf-8' });
 const unsigned = { ...params };
 delete unsigned['sign'];
 delete unsigned['sign_type'];
 const peerSign = peer.buildRequestPara(unsigned)['sign'];
 if (peerSign !== params['sign']) throw new Error(`peer sign ${peerSign} differs from ours ${params['sign']}`);
-const peerRun = measure('alipay@0.0.4: buildRequestPara (same request)', () => peer.buildRequestPara(unsigned));
-const oursRun = measure('alirefund: signParams (same request)', () => signParams(unsigned, config.signingKey, 'utf-8'));
+const peerRun = measure('alipay@0.0.4: buildRequestPara (same request)', () =>
+  peer.buildRequestPara(unsigned),
+);
+const oursRun = measure('alirefund: signParams (same request)', () =>
+  signParams(unsigned, config.signingKey, 'utf-8'),
+);
 
 report('(a) sign + verify, 1000-record nopwd request and its notification', rawBoth, [signVerify]);
 report('(a′) signing the request alone', rawReq, [signOnly]);
 report('(c) peer: alipay@0.0.4 vs alirefund, same parameters, same sign', peerRun, [oursRun]);
 
 // (b) decode + validate.
-const decodeRun = measure('decodeDetailData (parse + validate), 1000 records utf-8', () => decodeDetailData(detail, { charset: 'utf-8', mode: 'nopwd', batchNum: 1000 }).ok, { rounds: 60, perRound: 10 });
-const decodeGbk = measure('decodeDetailData, 1000 records gbk', () => decodeDetailData(detail, { charset: 'gbk', mode: 'nopwd', batchNum: 1000 }).ok, { rounds: 60, perRound: 10 });
-const resultRun = measure('decodeResultDetails, 1000 records', () => decodeResultDetails(resultText).ok, { rounds: 60, perRound: 10 });
-const splitRun = measure('baseline: detail.split("#").map(split("^"))', () => detail.split('#').map((r) => r.split('^')).length, { rounds: 60, perRound: 10 });
-report('(b) decode + validate 1000-record detail_data (target < 1 ms)', splitRun, [decodeRun, decodeGbk, resultRun]);
+const decodeRun = measure(
+  'decodeDetailData (parse + validate), 1000 records utf-8',
+  () => decodeDetailData(detail, { charset: 'utf-8', mode: 'nopwd', batchNum: 1000 }).ok,
+  { rounds: 60, perRound: 10 },
+);
+const decodeGbk = measure(
+  'decodeDetailData, 1000 records gbk',
+  () => decodeDetailData(detail, { charset: 'gbk', mode: 'nopwd', batchNum: 1000 }).ok,
+  { rounds: 60, perRound: 10 },
+);
+const resultRun = measure('decodeResultDetails, 1000 records', () => decodeResultDetails(resultText).ok, {
+  rounds: 60,
+  perRound: 10,
+});
+const splitRun = measure(
+  'baseline: detail.split("#").map(split("^"))',
+  () => detail.split('#').map((r) => r.split('^')).length,
+  { rounds: 60, perRound: 10 },
+);
+report('(b) decode + validate 1000-record detail_data (target < 1 ms)', splitRun, [
+  decodeRun,
+  decodeGbk,
+  resultRun,
+]);
 
-console.log(`\nsummary: sign+verify ${(signVerify.medianNs / rawBoth.medianNs).toFixed(2)}× raw md5 (target ≤ 1.5×); decode+validate ${fmtNs(decodeRun.medianNs)} (target < 1 ms); alirefund ${(peerRun.medianNs / oursRun.medianNs).toFixed(2)}× faster than alipay@0.0.4`);
+console.log(
+  `\nsummary: sign+verify ${(signVerify.medianNs / rawBoth.medianNs).toFixed(2)}× raw md5 (target ≤ 1.5×); decode+validate ${fmtNs(decodeRun.medianNs)} (target < 1 ms); alirefund ${(peerRun.medianNs / oursRun.medianNs).toFixed(2)}× faster than alipay@0.0.4`,
+);

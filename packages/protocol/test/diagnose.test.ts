@@ -20,7 +20,7 @@ describe('diagnoseNotificationBody', () => {
     expect(d.findings.map((f) => f.code)).toEqual(['SIGN_OK']);
   });
 
-  it.each([
+  const cases: Array<[string, () => string, 'utf-8' | 'gbk', string]> = [
     [
       'a GBK body read as utf-8 (wrong charset)',
       () => signNotification({ ...params, note: '退款' }, key, 'gbk').body,
@@ -57,7 +57,8 @@ describe('diagnoseNotificationBody', () => {
       'MISSING_SIGN',
     ],
     ['an empty body', () => '', 'utf-8', 'EMPTY_BODY'],
-  ] as const)('recognises %s', (_what, make, charset, code) => {
+  ];
+  it.each(cases)('recognises %s', (_what, make, charset, code) => {
     const d = diagnoseNotificationBody(make(), charset, key);
     expect(d.signOk).toBe(false);
     expect(d.findings.at(-1)?.code).toBe(code);
