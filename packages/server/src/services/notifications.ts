@@ -88,6 +88,23 @@ export interface NotificationService {
   handleTradeNotify(incoming: IncomingNotification): Promise<NotifyOutcome>;
   list(query?: NotificationListQuery): Promise<Page<NotificationView>>;
   get(id: number): Promise<NotificationDetail | null>;
+  /**
+   * Applies a batch result learned another way (the reconciler's refund_fastpay_query answer) through the very
+   * transaction and exactly-once guard of {@link handleBatchNotify}. Returns the recorded row's id, or null when
+   * the batch had already been applied (by a notification or an earlier run): nothing changed then.
+   */
+  applyBatchResult(n: BatchRefundNotification, source: AppliedSource): Promise<number | null>;
+}
+
+/** Where an applied result came from, when it was not a delivery to the notify endpoint. */
+export interface AppliedSource {
+  /** Recorded as the row's kind, e.g. `refund_fastpay_query`. */
+  kind: string;
+  /** The gateway's reply, stored as the row's raw body. */
+  body: Uint8Array;
+  charset: Charset;
+  reasonCode: string;
+  reason: string;
 }
 
 /** Hooks (set by createServices). */
@@ -251,6 +268,7 @@ export function createNotificationService(deps: ServiceDeps, hooks: Notification
     receivedAt: string,
     n: BatchRefundNotification,
     charset: Charset,
+    source?: AppliedSource,
   ): Promise<number | null> {
     const batchNo = n.batchNo;
     return withTransaction(database, async (trx) => {
@@ -273,10 +291,10 @@ export function createNotificationService(deps: ServiceDeps, hooks: Notification
         .insertInto('srv_notifications')
         .values(
           rowFor(incoming, receivedAt, {
-            kind: 'batch_refund_notify',
+            kind: source?.kind ?? 'batch_refund_notify',
             verdict: 'accepted',
-            reasonCode: null,
-            reason: null,
+            reasonCode: source?.reasonCode ?? null,
+            reason: source?.reason ?? null,
             batchNo,
             notifyId: n.notifyId,
             notifyTime: n.notifyTime,
@@ -300,8 +318,8 @@ export function createNotificationService(deps: ServiceDeps, hooks: Notification
         at: now,
         kind: 'notification',
         state: 'finished',
-        message: `notification ${n.notifyId} applied: ${n.successNum} record(s) refunded (${formatYuan(successFen)} yuan), ${failed} failed`,
-        data: { notificationId, successNum: n.successNum },
+        message: `${source ? `${source.kind} answer` : `notification ${n.notifyId}`} applied: ${n.successNum} record(s) refunded (${formatYuan(successFen)} yuan), ${failed} failed`,
+        data: { notificationId, successNum: n.successNum, ...(source ? { via: source.kind } : {}) },
         actor: 'gateway',
       });
       if (anomalies.length > 0) {
@@ -733,6 +751,21 @@ export function createNotificationService(deps: ServiceDeps, hooks: Notification
         batchNo: null,
         notificationId: id,
       };
+    },
+
+    async applyBatchResult(n, source) {
+      let id: number | null;
+      try {
+        id = await apply({ body: source.body }, nowIso(clock), n, source.charset, source);
+      } catch (err) {
+        if (isUniqueViolation(err)) id = null;
+        else throw err;
+      }
+      if (id !== null) {
+        hooks.batchFinished(n.batchNo);
+        log.info({ batchNo: n.batchNo, via: source.kind, successNum: n.successNum }, 'batch result applied');
+      }
+      return id;
     },
 
     async list(query = {}) {
