@@ -46,7 +46,24 @@ export class NotificationError extends Error {
   ) {
     super(`${message} — ${hint}`);
   }
+
+  /** The matching entry of the error-code catalogue (`lookupCode`), when there is one. */
+  get catalogueCode(): string | undefined {
+    return CATALOGUE_CODE[this.code];
+  }
 }
+
+const CATALOGUE_CODE: Partial<Record<NotificationErrorCode, string>> = {
+  CHARSET_MISMATCH: 'NOTIFY_SIGN_MISMATCH',
+  MISSING_SIGN: 'NOTIFY_SIGN_MISMATCH',
+  UNSUPPORTED_SIGN_TYPE: 'NOTIFY_SIGN_MISMATCH',
+  SIGN_MISMATCH: 'NOTIFY_SIGN_MISMATCH',
+  UNEXPECTED_PARAMETER: 'NOTIFY_SIGN_MISMATCH',
+  NOTIFY_VERIFY_FALSE: 'NOTIFY_VERIFY_FALSE',
+  NOTIFY_VERIFY_UNREACHABLE: 'NOTIFY_VERIFY_UNREACHABLE',
+  NOTIFY_VERIFY_BAD_RESPONSE: 'NOTIFY_VERIFY_UNREACHABLE',
+  MALFORMED_CONTENT: 'RESULT_DETAILS_FORMAT_ERROR',
+};
 
 /** A verified `batch_refund_notify`. */
 export interface BatchRefundNotification {

@@ -6,6 +6,7 @@ import {
   NotificationError,
   type NotificationErrorCode,
   createConfig,
+  isKnownCode,
   signNotification,
   verifyNotification,
 } from '../src/index.js';
@@ -219,6 +220,7 @@ describe('verifyNotification', () => {
     expect(e.check).toBe(check);
     expect(e.hint.length).toBeGreaterThan(20);
     expect(e.message).not.toContain(KEY);
+    if (e.catalogueCode !== undefined) expect(isKnownCode(e.catalogueCode)).toBe(true);
   });
 
   it('does not call notify_verify for a forgery', async () => {
