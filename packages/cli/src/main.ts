@@ -5,6 +5,9 @@
 import { Command, CommanderError } from 'commander';
 import { runErrors, runExplain } from './commands/codes.js';
 import { runDemo } from './commands/demo.js';
+import { runDoctor } from './commands/doctor.js';
+import { runReconcile } from './commands/reconcile.js';
+import { REFUND_HELP, runRefund } from './commands/refund.js';
 import { runSandbox } from './commands/sandbox.js';
 import { runServe } from './commands/serve.js';
 import { runSign } from './commands/sign.js';
@@ -90,6 +93,28 @@ Examples:
     .action(async (opts) => setExit(await runServe(opts, io)));
 
   program
+    .command('refund')
+    .description(
+      'bulk refunds from a CSV or JSON Lines file: validated as a whole, sent in batches, resumable',
+    )
+    .requiredOption('--file <file>', 'CSV (trade_no,amount,reason[,royalty_*]) or JSON Lines, UTF-8')
+    .option('--mode <mode>', 'nopwd (sent by this command) or pwd (confirmed in a browser)', 'nopwd')
+    .option('--batch-size <n>', 'records per batch, 1-1000 (default 50)')
+    .option('--db <url>', 'SQLite path or postgres://… (overrides ALIREFUND_DATABASE_URL)')
+    .option('--dry-run', 'validate the file against the database and show the plan; send nothing')
+    .option('--serve', 'receive the notifications here (notify endpoint on the port of ALIREFUND_PUBLIC_URL)')
+    .option('--report <file>', 'where to write the CSV report (default <file>.report.csv)')
+    .option('--timeout <duration>', 'give up waiting when nothing moves for this long (30s, 10m, 2h)', '10m')
+    .option('--port <port>', "with --serve: listen on this port instead of the public URL's")
+    .option(
+      '--host <host>',
+      'with --serve: listen on this address (default 127.0.0.1 for a local URL, else 0.0.0.0)',
+    )
+    .option('--json', 'print a JSON summary on stdout')
+    .addHelpText('after', REFUND_HELP)
+    .action(async (opts) => setExit(await runRefund(opts, io)));
+
+  program
     .command('verify')
     .description(
       'check a captured notification body: does the sign match, and if not, the most likely reason',
@@ -124,6 +149,34 @@ Examples:
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  alirefund errors --channel async')
     .action((opts) => setExit(runErrors(opts, io)));
+
+  program
+    .command('reconcile')
+    .description(
+      'ask the gateway (refund_fastpay_query) about batches submitted or accepted without an applied notification, and apply or mark what it says',
+    )
+    .option('--older-than <duration>', 'only batches submitted at least this long ago (30m, 2h, …)', '2h')
+    .option('--batch <batch_no>', 'only this batch, whatever its age')
+    .option('--db <url>', 'SQLite path or postgres://… (overrides ALIREFUND_DATABASE_URL)')
+    .option('--json', 'print a JSON object')
+    .addHelpText(
+      'after',
+      '\nConfigured like `alirefund serve` (ALIPAY_* / ALIREFUND_* variables). Exit code 2 when a batch needs an operator\n(resubmit manually, outcome unknown, never accepted) or could not be checked.\n\nExample:\n  ALIPAY_PARTNER=2088101122136241 ALIPAY_KEY=… ALIPAY_GATEWAY=http://127.0.0.1:3100/gateway.do \\\n  alirefund reconcile --older-than 2h --db ./refunds.sqlite',
+    )
+    .action(async (opts) => setExit(await runReconcile(opts, io)));
+
+  program
+    .command('doctor')
+    .description(
+      "check the configuration as the seeds' checklist does: partner/key, notify_url (probe), gateway, charset",
+    )
+    .option('--timeout <duration>', 'how long each probe may take', '5s')
+    .option('--json', 'print a JSON object')
+    .addHelpText(
+      'after',
+      '\nReads the variables of `alirefund serve`; POSTs an empty, unsigned body to ALIREFUND_PUBLIC_URL/alipay/notify\n(it must answer exactly "fail") and calls notify_verify with a dummy id (it must answer "false").\nExit code 1 when there is an error finding.\n\nExample:\n  ALIPAY_PARTNER=2088101122136241 ALIPAY_KEY=… ALIREFUND_PUBLIC_URL=https://shop.example.com alirefund doctor --json',
+    )
+    .action(async (opts) => setExit(await runDoctor(opts, io)));
 
   return program;
 }

@@ -34,3 +34,4 @@ export { type AlirefundServer, type CreateServerDeps, createServer } from './ser
 export * from './services/index.js';
 export { MAX_REFUNDS_PER_TRADE } from './services/trades.js';
 export { GATEWAY_TIMEOUT_MS } from './services/submission.js';
+export { type BulkService, createBulkService } from './services/bulk.js';

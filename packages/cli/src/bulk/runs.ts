@@ -1,0 +1,152 @@
+/**
+ * The run record of `alirefund refund`, in the merchant database next to the server's tables (namespace
+ * `cli_bulk`, tables `blk_*`). A run is identified by the SHA-256 of the file's bytes; its batches are recorded
+ * with the range of file items each one carries (items are the file's refund lines in order), so that the same
+ * command resumes: batches already created are found, never re-created.
+ */
+import type { ServerDatabase, ServerDB } from '@alirefund/server';
+import { type Migration, migrate, withTransaction } from '@alirefund/store';
+import type { Kysely } from 'kysely';
+
+export interface RunsTable {
+  run_id: string;
+  file: string;
+  mode: 'pwd' | 'nopwd';
+  batch_size: number;
+  item_count: number;
+  total_fen: number;
+  /** created_by of the run's batches in srv_batches. */
+  actor: string;
+  created_at: string;
+  updated_at: string;
+  /** `validated` (no batches yet), `created` (batches persisted), `complete` (every batch has its outcome). */
+  state: string;
+}
+
+export interface RunBatchesTable {
+  run_id: string;
+  /** 0-based position of the batch in the run. */
+  idx: number;
+  /** Current batch_no (follows a batch re-created under a fresh batch_no after midnight). */
+  batch_no: string;
+  /** 0-based index of the first file item in the batch; the batch carries items first_item … first_item+item_count-1. */
+  first_item: number;
+  item_count: number;
+  /** File line numbers of the first and last item, for people reading the table. */
+  first_line: number;
+  last_line: number;
+}
+
+export interface BulkDB extends ServerDB {
+  blk_runs: RunsTable;
+  blk_run_batches: RunBatchesTable;
+}
+
+export const BULK_MIGRATIONS: readonly Migration[] = [
+  {
+    name: '0001_runs',
+    async up(db) {
+      await db.schema
+        .createTable('blk_runs')
+        .addColumn('run_id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('file', 'text', (c) => c.notNull())
+        .addColumn('mode', 'varchar(8)', (c) => c.notNull())
+        .addColumn('batch_size', 'integer', (c) => c.notNull())
+        .addColumn('item_count', 'integer', (c) => c.notNull())
+        .addColumn('total_fen', 'bigint', (c) => c.notNull())
+        .addColumn('actor', 'varchar(128)', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
+        .addColumn('state', 'varchar(16)', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('blk_run_batches')
+        .addColumn('run_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('idx', 'integer', (c) => c.notNull())
+        .addColumn('batch_no', 'varchar(64)', (c) => c.notNull())
+        .addColumn('first_item', 'integer', (c) => c.notNull())
+        .addColumn('item_count', 'integer', (c) => c.notNull())
+        .addColumn('first_line', 'integer', (c) => c.notNull())
+        .addColumn('last_line', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('blk_run_batches_pk', ['run_id', 'idx'])
+        .execute();
+    },
+    async down(db) {
+      await db.schema.dropTable('blk_run_batches').execute();
+      await db.schema.dropTable('blk_runs').execute();
+    },
+  },
+];
+
+export type Run = RunsTable;
+export type RunBatch = RunBatchesTable;
+
+export function bulkDb(database: ServerDatabase): Kysely<BulkDB> {
+  return database.db as unknown as Kysely<BulkDB>;
+}
+
+export async function migrateBulk(database: ServerDatabase): Promise<void> {
+  await migrate(database, 'cli_bulk', BULK_MIGRATIONS);
+}
+
+export async function findRun(database: ServerDatabase, runId: string): Promise<Run | undefined> {
+  return bulkDb(database).selectFrom('blk_runs').selectAll().where('run_id', '=', runId).executeTakeFirst();
+}
+
+export async function saveRun(database: ServerDatabase, run: Run): Promise<void> {
+  await bulkDb(database)
+    .insertInto('blk_runs')
+    .values(run)
+    .onConflict((oc) => oc.column('run_id').doUpdateSet({ updated_at: run.updated_at, state: run.state }))
+    .execute();
+}
+
+export async function setRunState(
+  database: ServerDatabase,
+  runId: string,
+  state: string,
+  at: string,
+): Promise<void> {
+  await bulkDb(database)
+    .updateTable('blk_runs')
+    .set({ state, updated_at: at })
+    .where('run_id', '=', runId)
+    .execute();
+}
+
+export async function runBatches(database: ServerDatabase, runId: string): Promise<RunBatch[]> {
+  return bulkDb(database)
+    .selectFrom('blk_run_batches')
+    .selectAll()
+    .where('run_id', '=', runId)
+    .orderBy('idx')
+    .execute();
+}
+
+export async function saveRunBatches(database: ServerDatabase, rows: readonly RunBatch[]): Promise<void> {
+  if (rows.length === 0) return;
+  await withTransaction(database, async (trx) => {
+    const db = trx as unknown as Kysely<BulkDB>;
+    for (let i = 0; i < rows.length; i += 100) {
+      await db
+        .insertInto('blk_run_batches')
+        .values(rows.slice(i, i + 100))
+        .onConflict((oc) => oc.columns(['run_id', 'idx']).doNothing())
+        .execute();
+    }
+  });
+}
+
+export async function updateRunBatchNo(
+  database: ServerDatabase,
+  runId: string,
+  idx: number,
+  batchNo: string,
+): Promise<void> {
+  await bulkDb(database)
+    .updateTable('blk_run_batches')
+    .set({ batch_no: batchNo })
+    .where('run_id', '=', runId)
+    .where('idx', '=', idx)
+    .execute();
+}

@@ -1,0 +1,218 @@
+/**
+ * Harness for the `alirefund refund` tests and the bulk benchmark: a real sandbox on 127.0.0.1:0 (SQLite file,
+ * fast notify schedule), the merchant database with registered trades, the environment the CLI reads, and checks
+ * that compare both ledgers.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer as netServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { formatYuan } from '@alirefund/protocol';
+import { createSandbox, type Sandbox } from '@alirefund/sandbox';
+import { createServer, parseServerEnv, type ServerDB } from '@alirefund/server';
+import { type Database, openDatabase } from '@alirefund/store';
+import { type Listening, listen } from '../src/runtime.js';
+
+export const PARTNER = '2088101122136241';
+export const KEY = '760bdzec6y9goq7ctyx96ezkz78287de';
+export const EMAIL = 'seller@example.com';
+export const PASSWORD = 'pay-123456';
+
+export async function freePort(): Promise<number> {
+  return new Promise((r, j) => {
+    const s = netServer();
+    s.once('error', j);
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => r(p));
+    });
+  });
+}
+
+/** `count` trade numbers (28 digits), unique per prefix. */
+export function tradeNos(prefix: string, count: number): string[] {
+  return Array.from(
+    { length: count },
+    (_, i) => `2026${prefix.padStart(6, '0')}${String(i + 1).padStart(18, '0')}`,
+  );
+}
+
+export interface BulkHarness {
+  dir: string;
+  sandbox: Sandbox;
+  sandboxDb: Database;
+  sandboxUrl: string;
+  env: Record<string, string>;
+  serverDbUrl: string;
+  /** Seeds the sandbox and registers the same paid trades in the merchant database. */
+  addTrades(trades: ReadonlyArray<{ tradeNo: string; amountFen: number; status?: string }>): Promise<void>;
+  /** Refunded amount and refund count per trade, as the sandbox's ledger says. */
+  sandboxRefunds(): Promise<Map<string, { fen: number; count: number }>>;
+  /** Refunded amount and count per trade, as the merchant database says. */
+  serverRefunds(): Promise<Map<string, { fen: number; count: number; open: string | null }>>;
+  /** Batches the sandbox accepted (pwd: also awaiting confirmation). */
+  sandboxBatches(): Promise<Array<{ batch_no: string; status: string }>>;
+  close(): Promise<void>;
+}
+
+export async function startBulkHarness(
+  opts: { schedule?: number[]; balance?: string; dbFile?: boolean } = {},
+): Promise<BulkHarness> {
+  const dir = mkdtempSync(join(tmpdir(), 'alirefund-bulk-'));
+  const sandboxDb = await openDatabase(opts.dbFile === false ? ':memory:' : join(dir, 'sandbox.sqlite'));
+  const sandbox = await createSandbox({
+    database: sandboxDb,
+    notifySchedule: opts.schedule ?? [0, 200, 500, 1000, 2000, 3000, 5000, 10_000],
+    pollMs: 10,
+  });
+  const http: Listening = await listen(sandbox.app, 0);
+  const port = await freePort();
+  const serverDbUrl = join(dir, 'server.sqlite');
+  const env: Record<string, string> = {
+    ALIPAY_PARTNER: PARTNER,
+    ALIPAY_KEY: KEY,
+    ALIPAY_GATEWAY: `${http.url}/gateway.do`,
+    ALIPAY_SELLER_EMAIL: EMAIL,
+    ALIPAY_INPUT_CHARSET: 'utf-8',
+    ALIREFUND_PUBLIC_URL: `http://127.0.0.1:${port}`,
+    ALIREFUND_DATABASE_URL: serverDbUrl,
+    ALIREFUND_LOG_LEVEL: 'error',
+  };
+  await sandbox.seed({
+    partners: [
+      {
+        partner: PARTNER,
+        key: KEY,
+        email: EMAIL,
+        paymentPassword: PASSWORD,
+        balance: opts.balance ?? '100000000.00',
+        services: [
+          'refund_fastpay_by_platform_pwd',
+          'refund_fastpay_by_platform_nopwd',
+          'refund_fastpay_query',
+        ],
+      },
+    ],
+    accounts: [],
+    trades: [],
+  });
+  const serverDb = await openDatabase<ServerDB>(serverDbUrl);
+  const sandboxRefunds = async () => {
+    const rows = await sandboxDb.db
+      .selectFrom('sbx_batch_records')
+      .select((eb) => [
+        'trade_no',
+        eb.fn.sum<number>('amount_fen').as('fen'),
+        eb.fn.countAll<number>().as('n'),
+      ])
+      .where('succeeded', '=', 1)
+      .groupBy('trade_no')
+      .execute();
+    return new Map(rows.map((r) => [r.trade_no as string, { fen: Number(r.fen), count: Number(r.n) }]));
+  };
+  return {
+    dir,
+    sandbox,
+    sandboxDb,
+    sandboxUrl: http.url,
+    env,
+    serverDbUrl,
+    async addTrades(trades) {
+      for (let i = 0; i < trades.length; i += 5000) {
+        await sandbox.seed({
+          trades: trades.slice(i, i + 5000).map((t) => ({
+            tradeNo: t.tradeNo,
+            partner: PARTNER,
+            amount: formatYuan(t.amountFen),
+            status: t.status ?? 'TRADE_SUCCESS',
+          })),
+        });
+      }
+      const server = await createServer({
+        settings: parseServerEnv(env),
+        database: serverDb,
+        console: false,
+        background: false,
+      });
+      for (let i = 0; i < trades.length; i += 5000) {
+        const reg = await server.services.trades.register(
+          trades.slice(i, i + 5000).map((t) => ({ tradeNo: t.tradeNo, amountFen: t.amountFen })),
+          'test',
+        );
+        if (reg.issues.length > 0) throw new Error(`register: ${reg.issues[0]!.message}`);
+      }
+      await server.close();
+    },
+    sandboxRefunds,
+    async serverRefunds() {
+      const rows = await serverDb.db
+        .selectFrom('srv_trades')
+        .select(['trade_no', 'refunded_fen', 'refund_count', 'open_batch_no'])
+        .execute();
+      return new Map(
+        rows.map((r) => [
+          r.trade_no,
+          { fen: Number(r.refunded_fen), count: Number(r.refund_count), open: r.open_batch_no },
+        ]),
+      );
+    },
+    async sandboxBatches() {
+      return (await sandboxDb.db
+        .selectFrom('sbx_batches')
+        .select(['batch_no', 'status'])
+        .execute()) as Array<{
+        batch_no: string;
+        status: string;
+      }>;
+    },
+    async close() {
+      await http.close();
+      await sandbox.close();
+      await sandboxDb.close();
+      await serverDb.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** CSV text for refunds of the given trades. */
+export function refundCsv(rows: ReadonlyArray<{ tradeNo: string; amount: string; reason: string }>): string {
+  return `trade_no,amount,reason\n${rows.map((r) => `${r.tradeNo},${r.amount},${r.reason}`).join('\n')}\n`;
+}
+
+/** What a browser does with a pwd form page: posts its hidden inputs to the gateway, then confirms the password. */
+export async function confirmPwdForm(formHtml: string, sandboxUrl: string): Promise<void> {
+  const action = /<form[^>]*action="([^"]+)"/.exec(formHtml)?.[1]?.replace(/&amp;/g, '&');
+  if (!action) throw new Error('no form action in the pwd page');
+  const unhtml = (s: string) =>
+    s
+      .replace(/&quot;/g, '"')
+      .replace(/&#39;/g, "'")
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&amp;/g, '&');
+  const params = new URLSearchParams();
+  for (const m of formHtml.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)"\/>/g))
+    params.append(unhtml(m[1]!), unhtml(m[2]!));
+  const page = await fetch(action, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: params.toString(),
+  });
+  const html = await page.text();
+  const token = /name="token" value="([^"]+)"/.exec(html)?.[1];
+  if (!token) throw new Error(`no confirmation page: ${html.slice(0, 300)}`);
+  const confirm = await fetch(`${sandboxUrl}/pwd/confirm`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: sandboxUrl, referer: action },
+    body: new URLSearchParams({
+      partner: PARTNER,
+      batch_no: params.get('batch_no') ?? '',
+      token,
+      email: EMAIL,
+      password: PASSWORD,
+    }),
+  });
+  const body = await confirm.text();
+  if (confirm.status !== 200) throw new Error(`confirm answered ${confirm.status}: ${body.slice(0, 300)}`);
+}
