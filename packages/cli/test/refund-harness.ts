@@ -37,10 +37,16 @@ export function tradeNos(prefix: string, count: number): string[] {
   );
 }
 
+/** The sandbox tables the checks read. */
+interface SandboxTables {
+  sbx_batch_records: { trade_no: string; amount_fen: number; succeeded: number };
+  sbx_batches: { batch_no: string; status: string };
+}
+
 export interface BulkHarness {
   dir: string;
   sandbox: Sandbox;
-  sandboxDb: Database;
+  sandboxDb: Database<SandboxTables>;
   sandboxUrl: string;
   env: Record<string, string>;
   serverDbUrl: string;
@@ -59,7 +65,9 @@ export async function startBulkHarness(
   opts: { schedule?: number[]; balance?: string; dbFile?: boolean } = {},
 ): Promise<BulkHarness> {
   const dir = mkdtempSync(join(tmpdir(), 'alirefund-bulk-'));
-  const sandboxDb = await openDatabase(opts.dbFile === false ? ':memory:' : join(dir, 'sandbox.sqlite'));
+  const sandboxDb = await openDatabase<SandboxTables>(
+    opts.dbFile === false ? ':memory:' : join(dir, 'sandbox.sqlite'),
+  );
   const sandbox = await createSandbox({
     database: sandboxDb,
     notifySchedule: opts.schedule ?? [0, 200, 500, 1000, 2000, 3000, 5000, 10_000],
@@ -108,7 +116,7 @@ export async function startBulkHarness(
       .where('succeeded', '=', 1)
       .groupBy('trade_no')
       .execute();
-    return new Map(rows.map((r) => [r.trade_no as string, { fen: Number(r.fen), count: Number(r.n) }]));
+    return new Map(rows.map((r) => [r.trade_no, { fen: Number(r.fen), count: Number(r.n) }]));
   };
   return {
     dir,
