@@ -214,6 +214,25 @@ export interface AuditLogTable {
   ip: string | null;
 }
 
+/** One refund_fastpay_query asked by the reconciler for a batch without an applied notification. */
+export interface ReconcileAttemptsTable {
+  id: Generated<number>;
+  batch_no: string;
+  at: string;
+  /** `system` (the server's timer), `cli`, `operator:NAME`. */
+  actor: string;
+  state_before: string;
+  state_after: string;
+  /** applied, already_applied, pending, resubmit_manually, not_at_gateway, outcome_unknown, query_error, unavailable. */
+  outcome: string;
+  gateway_code: string | null;
+  message: string;
+  /** The gateway's reply body (truncated). */
+  reply: string | null;
+  /** The srv_notifications row recorded when the answer was applied. */
+  notification_id: number | null;
+}
+
 /** The server's schema as Kysely sees it. */
 export interface ServerDB {
   srv_trades: TradesTable;
@@ -226,6 +245,7 @@ export interface ServerDB {
   srv_sessions: SessionsTable;
   srv_api_tokens: ApiTokensTable;
   srv_audit_log: AuditLogTable;
+  srv_reconcile_attempts: ReconcileAttemptsTable;
 }
 
 /** An open database with the server's schema. */

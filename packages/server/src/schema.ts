@@ -256,5 +256,32 @@ const indexes: Migration = {
   },
 };
 
+const reconcileAttempts: Migration = {
+  name: '0003_reconcile_attempts',
+  async up(db: AnyDb, { dialect }) {
+    // One row per refund_fastpay_query asked for a batch that has no applied notification, and what came of it.
+    await withId(db.schema.createTable('srv_reconcile_attempts'), dialect)
+      .addColumn('batch_no', 'text', (c) => c.notNull())
+      .addColumn('at', 'text', (c) => c.notNull())
+      .addColumn('actor', 'text', (c) => c.notNull())
+      .addColumn('state_before', 'text', (c) => c.notNull())
+      .addColumn('state_after', 'text', (c) => c.notNull())
+      .addColumn('outcome', 'text', (c) => c.notNull())
+      .addColumn('gateway_code', 'text')
+      .addColumn('message', 'text', (c) => c.notNull())
+      .addColumn('reply', 'text')
+      .addColumn('notification_id', 'bigint')
+      .execute();
+    await db.schema
+      .createIndex('srv_reconcile_attempts_batch')
+      .on('srv_reconcile_attempts')
+      .columns(['batch_no', 'id'])
+      .execute();
+  },
+  async down(db: AnyDb) {
+    await db.schema.dropTable('srv_reconcile_attempts').ifExists().execute();
+  },
+};
+
 /** Every server migration, in order. */
-export const serverMigrations: readonly Migration[] = [initial, indexes];
+export const serverMigrations: readonly Migration[] = [initial, indexes, reconcileAttempts];

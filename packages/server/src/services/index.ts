@@ -7,6 +7,7 @@ import { type AuditService, createAuditService } from './audit.js';
 import { createDashboardService, type DashboardService } from './dashboard.js';
 import { createNotificationService, type NotificationService } from './notifications.js';
 import { createOperatorService, type OperatorService } from './operators.js';
+import { createReconcileService, type ReconcileService } from './reconcile.js';
 import { createRefundService, type RefundService } from './refunds.js';
 import { createSessionService, type SessionService } from './sessions.js';
 import { createSubmissionService, type SubmissionService } from './submission.js';
@@ -23,6 +24,7 @@ export interface ServerServices {
   operators: OperatorService;
   sessions: SessionService;
   tokens: TokenService;
+  reconcile: ReconcileService;
 }
 
 /** Wires the services together (the queue moves when batches are queued or notifications applied). */
@@ -31,8 +33,16 @@ export function createServices(deps: ServiceDeps): ServerServices {
   const trades = createTradeService(deps, audit);
   let submission: SubmissionService | undefined;
   const refunds = createRefundService(deps, audit, trades, { batchesQueued: () => submission?.kick() });
-  submission = createSubmissionService(deps, audit, refunds);
+  let reconcile: ReconcileService | undefined;
+  submission = createSubmissionService(deps, audit, refunds, {
+    beforeReconcile: async () => reconcile?.runScheduled(),
+  });
   const notifications = createNotificationService(deps, { batchFinished: () => submission?.kick() });
+  reconcile = createReconcileService(
+    deps,
+    { notifications, audit },
+    { batchClosed: () => submission?.kick() },
+  );
   const operators = createOperatorService(deps, audit);
   return {
     trades,
@@ -44,6 +54,7 @@ export function createServices(deps: ServiceDeps): ServerServices {
     operators,
     sessions: createSessionService(deps, operators),
     tokens: createTokenService(deps, audit),
+    reconcile,
   };
 }
 
@@ -74,6 +85,18 @@ export type {
   RefundService,
   Resolution,
 } from './refunds.js';
+export {
+  DEFAULT_RECONCILE_OLDER_THAN_MS,
+  RECONCILE_STATES,
+  type ReconcileAttempt,
+  type ReconcileItem,
+  type ReconcileOptions,
+  type ReconcileOutcome,
+  type ReconcileReport,
+  type ReconcileService,
+  RESUBMIT_AFTER_MS,
+  RESUBMIT_GUIDANCE,
+} from './reconcile.js';
 export type { Session, SessionService } from './sessions.js';
 export type { PwdForm, SubmissionService, TickOutcome } from './submission.js';
 export type { ApiToken, TokenService } from './tokens.js';

@@ -99,6 +99,7 @@ export function createSubmissionService(
   deps: ServiceDeps,
   audit: AuditService,
   refunds: RefundService,
+  hooks: { beforeReconcile?: () => Promise<unknown> } = {},
 ): SubmissionService {
   const { database, clock, config, settings, log } = deps;
   const partner = config.partner;
@@ -624,7 +625,11 @@ export function createSubmissionService(
     start() {
       if (timer || stopped) return;
       timer = setInterval(() => {
-        service.reconcile().catch((err) => log.error({ err: String(err) }, 'reconcile failed'));
+        // The refund_fastpay_query reconciler (services/reconcile.ts) first: what it applies frees the queue.
+        (hooks.beforeReconcile?.() ?? Promise.resolve())
+          .catch((err) => log.error({ err: String(err) }, 'refund query reconcile failed'))
+          .then(() => service.reconcile())
+          .catch((err) => log.error({ err: String(err) }, 'reconcile failed'));
       }, settings.reconcileIntervalMs);
       timer.unref();
       service.kick();

@@ -8,6 +8,7 @@ import type { Hono } from 'hono';
 import type { ConsoleContext } from '../../context.js';
 import type { BatchState, RefundMode } from '../../db.js';
 import { ServiceError } from '../../errors.js';
+import { RECONCILE_STATES, type ReconcileAttempt } from '../../services/reconcile.js';
 import type { BatchDetail, BatchSummary, Resolution } from '../../services/refunds.js';
 import { GATEWAY_TIMEOUT_MS } from '../../services/submission.js';
 import { actorOf, type CCtx, type ConsoleEnv, enumQuery, intQuery, readForm } from '../env.js';
@@ -197,6 +198,32 @@ function actions(c: CCtx, b: BatchDetail, inFlight: { batchNo: string | null; si
   }${resolveForm}</div>`;
 }
 
+/** The reconcile panel: the batch's refund_fastpay_query attempts and a "reconcile now" button. */
+function reconcilePanel(c: CCtx, b: BatchDetail, attempts: readonly ReconcileAttempt[]): Html {
+  const t = c.get('t');
+  const r = t.reconcile;
+  const open = RECONCILE_STATES.includes(b.state) && !b.times.appliedAt;
+  if (!open && attempts.length === 0) return h``;
+  const wait = duration(c.get('ctx').settings.nextBatchWaitMs);
+  return h`<div class="card" id="reconcile"><div class="card-head"><h2>${r.title}</h2>${
+    open
+      ? h`<form method="post" action="/batches/${b.batchNo}/reconcile" class="inline">${csrf(c)}<button type="submit" class="btn" id="reconcile-now">${r.now}</button></form>`
+      : ''
+  }</div>
+<p class="muted small">${r.help(wait)}</p>
+<div class="table-wrap"><table id="reconcile-attempts">
+<thead><tr><th>${r.at}</th><th>${r.actor}</th><th>${r.outcome}</th><th>${r.message}</th></tr></thead>
+<tbody>${
+    attempts.length === 0
+      ? h`<tr><td colspan="4" class="empty">${r.none}</td></tr>`
+      : attempts.map(
+          (a) => h`<tr data-outcome="${a.outcome}"><td>${when(a.at)}</td><td class="small">${a.actor}</td>
+<td>${r.outcomes[a.outcome] ?? a.outcome}${a.code ? h` <span class="code code-bad">${a.code}</span>` : ''}</td>
+<td class="small">${a.message}${a.notificationId !== null ? h` <a href="/notifications/${a.notificationId}">#${a.notificationId}</a>` : ''}</td></tr>`,
+        )
+  }</tbody></table></div></div>`;
+}
+
 /** A batch's page. */
 export async function renderBatch(
   c: CCtx,
@@ -210,6 +237,7 @@ export async function renderBatch(
   const b = await services.refunds.getBatch(batchNo);
   if (!b) throw new ServiceError('BATCH_NOT_FOUND', `no batch ${batchNo}`, 'batchNo');
   const inFlight = await services.submission.inFlight();
+  const attempts = await services.reconcile.attempts(b.batchNo, 10);
   const msg = c.req.query('msg');
   const notice: Flash | null =
     flash ??
@@ -221,7 +249,9 @@ export async function renderBatch(
           ? { kind: 'ok', text: t.cancelledNotice }
           : msg === 'resolved'
             ? { kind: 'ok', text: t.resolvedNotice }
-            : null);
+            : msg === 'reconciled'
+              ? { kind: 'ok', text: t.reconcile.notice }
+              : null);
   const latency =
     b.times.submittedAt && b.times.appliedAt
       ? Date.parse(b.times.appliedAt) - Date.parse(b.times.submittedAt)
@@ -248,6 +278,7 @@ ${
 }
 </div>
 ${actions(c, b, inFlight)}
+${reconcilePanel(c, b, attempts)}
 <div class="card"><h2>${t.recordsTitle}</h2>
 <div class="table-wrap"><table id="records-table">
 <thead><tr><th class="num">#</th><th>${t.tradeNo}</th><th class="num">${t.amount}</th><th>${t.reason}</th><th>${t.result}</th><th class="num">${t.refundedAmount}</th><th>${t.codeMeaning}</th></tr></thead>
@@ -367,6 +398,14 @@ ${pager(t, list, '/batches', { q, state, mode })}`;
       throw err;
     }
     return c.redirect(`/batches/${batchNo}?msg=cancelled`, 303);
+  });
+
+  con.post('/batches/:batchNo{[0-9A-Za-z]{1,64}}/reconcile', async (c) => {
+    const batchNo = c.req.param('batchNo');
+    const { services } = c.get('ctx');
+    await services.reconcile.reconcile({ olderThanMs: 0, batchNo, actor: actorOf(c) });
+    await services.audit.record({ actor: actorOf(c), action: 'batch.reconcile', target: batchNo });
+    return c.redirect(`/batches/${batchNo}?msg=reconciled#reconcile`, 303);
   });
 
   con.post('/batches/:batchNo{[0-9A-Za-z]{1,64}}/resolve', async (c) => {
