@@ -51,3 +51,37 @@ export function report(title: string, baseline: Result, results: readonly Result
     console.log(`| ${r.name} | ${fmtNs(r.medianNs)} | ${(r.medianNs / baseline.medianNs).toFixed(2)}× |`);
   }
 }
+
+/**
+ * Times `subject` against `baseline` in alternating rounds and returns the median of the per-round
+ * ratios: drift in machine load hits both sides of each pair alike.
+ */
+export function compare(
+  baseline: () => unknown,
+  subject: () => unknown,
+  opts: { rounds?: number; perRound?: number; warmup?: number } = {},
+): { ratio: number; baselineNs: number; subjectNs: number } {
+  const rounds = opts.rounds ?? 60;
+  const perRound = opts.perRound ?? 10;
+  for (let i = 0; i < (opts.warmup ?? 50); i++) {
+    baseline();
+    subject();
+  }
+  const ratios: number[] = [];
+  const a: number[] = [];
+  const b: number[] = [];
+  const time = (fn: () => unknown) => {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < perRound; i++) fn();
+    return Number(process.hrtime.bigint() - t0) / perRound;
+  };
+  for (let r = 0; r < rounds; r++) {
+    const x = time(baseline);
+    const y = time(subject);
+    a.push(x);
+    b.push(y);
+    ratios.push(y / x);
+  }
+  const med = (v: number[]) => [...v].sort((p, q) => p - q)[Math.floor(v.length / 2)]!;
+  return { ratio: med(ratios), baselineNs: med(a), subjectNs: med(b) };
+}

@@ -17,7 +17,7 @@ import {
   signParams,
   verifyParams,
 } from '@alirefund/protocol';
-import { fmtNs, measure, report } from './lib.js';
+import { compare, fmtNs, measure, report } from './lib.js';
 
 const KEY = 'k5u3x0bdzec6y9goq7ctyx96ezkz7828';
 const config = createConfig({
@@ -123,6 +123,44 @@ report('(b) decode + validate 1000-record detail_data (target < 1 ms)', splitRun
   resultRun,
 ]);
 
+const pairA = compare(
+  () => {
+    createHash('md5').update(requestBytes).digest('hex');
+    return createHash('md5').update(notifyBytes).digest('hex');
+  },
+  () => {
+    signParams(params, config.signingKey, 'utf-8');
+    return verifyParams(notification, config.verifyingKey, 'utf-8');
+  },
+  { rounds: 200 },
+);
+const pairC = compare(
+  () => peer.buildRequestPara(unsigned),
+  () => signParams(unsigned, config.signingKey, 'utf-8'),
+  { rounds: 200 },
+);
+// Built from ASCII-only records (V8 keeps strings two-byte once they held CJK, so a .replace() would not do).
+const asciiDetail = encodeDetailData(records.map((r) => ({ ...r, reason: 'customer cancelled the order' })));
+const asciiParams = { ...params, detail_data: asciiDetail };
+const asciiBytes = Buffer.from(canonicalize(asciiParams) + KEY, 'utf8');
+const pairAscii = compare(
+  () => createHash('md5').update(asciiBytes).digest('hex'),
+  () => signParams(asciiParams, config.signingKey, 'utf-8'),
+  { rounds: 200 },
+);
+console.log(`\n### Paired (alternating rounds, median of per-round ratios)\n`);
+console.log('| comparison | baseline | alirefund | ratio |');
+console.log('|---|---|---|---|');
 console.log(
-  `\nsummary: sign+verify ${(signVerify.medianNs / rawBoth.medianNs).toFixed(2)}× raw md5 (target ≤ 1.5×); decode+validate ${fmtNs(decodeRun.medianNs)} (target < 1 ms); alirefund ${(peerRun.medianNs / oursRun.medianNs).toFixed(2)}× faster than alipay@0.0.4`,
+  `| (a) sign request + verify notification vs raw md5 over the same bytes | ${fmtNs(pairA.baselineNs)} | ${fmtNs(pairA.subjectNs)} | ${pairA.ratio.toFixed(2)}× |`,
+);
+console.log(
+  `| (a) ASCII-only request: sign vs raw md5 | ${fmtNs(pairAscii.baselineNs)} | ${fmtNs(pairAscii.subjectNs)} | ${pairAscii.ratio.toFixed(2)}× |`,
+);
+console.log(
+  `| (c) alipay@0.0.4 buildRequestPara vs alirefund signParams | ${fmtNs(pairC.baselineNs)} | ${fmtNs(pairC.subjectNs)} | ${pairC.ratio.toFixed(2)}× |`,
+);
+
+console.log(
+  `\nsummary: sign+verify ${pairA.ratio.toFixed(2)}× raw md5 (target ≤ 1.5×); decode+validate ${fmtNs(decodeRun.medianNs)} (target < 1 ms); alirefund takes ${pairC.ratio.toFixed(2)}× the time of alipay@0.0.4 (target < 1)`,
 );
