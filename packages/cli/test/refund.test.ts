@@ -228,4 +228,17 @@ describe('alirefund refund', () => {
     expect(io2.out).toContain(`alirefund reconcile --batch ${batchNo}`);
     expect((await h.sandboxBatches()).map((b) => b.batch_no)).toEqual([batchNo]);
   });
+
+  it('on a TTY the progress is one bar redrawn in place (records, batches, failures, ETA)', async () => {
+    const nos = tradeNos('6', 40);
+    await h.addTrades(nos.map((tradeNo) => ({ tradeNo, amountFen: 500 })));
+    const file = join(h.dir, 'tty.csv');
+    writeFileSync(file, refundCsv(nos.map((tradeNo) => ({ tradeNo, amount: '1.00', reason: '' }))));
+    const io = memoryIo({ env: h.env, tty: true });
+    expect(await main(['refund', '--file', file, '--serve', '--batch-size', '10'], io)).toBe(0);
+    expect(io.err).toContain('\r\x1b[2K[');
+    expect(io.err).toMatch(/\[#{24}\] 100% records 40\/40 · batches 4\/4 · failed 0 · ETA \d+:\d\d/);
+    expect(io.err).not.toMatch(/: finished, \d+ refunded/); // no plain lines on a TTY
+    expect(io.out).toMatch(/refunded\s+40\s+40\.00/);
+  });
 });

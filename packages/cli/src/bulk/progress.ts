@@ -70,7 +70,7 @@ export class Progress {
   }
 
   /** The bar line as text (no control characters). */
-  barText(width = 24): string {
+  barText(width = 24, withStatus = true): string {
     const c = this.counts;
     const ratio = c.recordsTotal === 0 ? 1 : c.recordsDone / c.recordsTotal;
     const full = Math.round(ratio * width);
@@ -78,7 +78,7 @@ export class Progress {
     return (
       `[${'#'.repeat(full)}${'-'.repeat(width - full)}] ${String(Math.floor(ratio * 100)).padStart(3)}% ` +
       `records ${c.recordsDone}/${c.recordsTotal} · batches ${c.batchesDone}/${c.batchesTotal} · failed ${c.failed}` +
-      ` · ETA ${eta === null ? '--:--' : formatDuration(eta)}${this.status ? ` · ${this.status}` : ''}`
+      ` · ETA ${eta === null ? '--:--' : formatDuration(eta)}${withStatus && this.status ? ` · ${this.status}` : ''}`
     );
   }
 
@@ -105,7 +105,7 @@ export class Progress {
   /** A plain progress line off a TTY (on a TTY the bar already shows it). */
   step(text: string): void {
     if (this.tty) this.draw(true);
-    else this.write(`${text} — ${this.barText().replace(/^\[[#-]+\]\s*/, '')}\n`);
+    else this.write(`${text} — ${this.barText(0, false).replace(/^\[\]\s*/, '')}\n`);
   }
 
   /** Removes the bar (before the summary is printed). */

@@ -21,6 +21,10 @@ export interface RunsTable {
   updated_at: string;
   /** `validated` (no batches yet), `created` (batches persisted), `complete` (every batch has its outcome). */
   state: string;
+  /** The process driving the run (`host:pid`), null when none; see {@link claimRun}. */
+  owner: string | null;
+  /** Epoch ms of the owner's last heartbeat. */
+  heartbeat_at: number | null;
 }
 
 export interface RunBatchesTable {
@@ -74,6 +78,13 @@ export const BULK_MIGRATIONS: readonly Migration[] = [
     async down(db) {
       await db.schema.dropTable('blk_run_batches').execute();
       await db.schema.dropTable('blk_runs').execute();
+    },
+  },
+  {
+    name: '0002_run_owner',
+    async up(db) {
+      await db.schema.alterTable('blk_runs').addColumn('owner', 'varchar(128)').execute();
+      await db.schema.alterTable('blk_runs').addColumn('heartbeat_at', 'bigint').execute();
     },
   },
 ];
@@ -148,5 +159,67 @@ export async function updateRunBatchNo(
     .set({ batch_no: batchNo })
     .where('run_id', '=', runId)
     .where('idx', '=', idx)
+    .execute();
+}
+
+/** A heartbeat older than this means the run's owner is gone. */
+export const OWNER_STALE_MS = 10_000;
+
+/**
+ * Takes the run for this process (one driver per run, so that two commands never send its batches side by side).
+ * Succeeds when the run has no owner, when its owner's heartbeat is stale, or when the owner was a process of
+ * this host that no longer exists (e.g. killed with kill -9). Returns the previous owner, or throws a message.
+ */
+export async function claimRun(
+  database: ServerDatabase,
+  runId: string,
+  owner: string,
+  now: number,
+  alive: (owner: string) => boolean,
+): Promise<{ ok: true; previous: string | null } | { ok: false; owner: string; heartbeatAt: number | null }> {
+  const db = bulkDb(database);
+  const row = await db
+    .selectFrom('blk_runs')
+    .select(['owner', 'heartbeat_at'])
+    .where('run_id', '=', runId)
+    .executeTakeFirst();
+  const previous = row?.owner ?? null;
+  const stale = row?.heartbeat_at == null || now - Number(row.heartbeat_at) > OWNER_STALE_MS;
+  if (previous !== null && previous !== owner && !stale && alive(previous))
+    return {
+      ok: false,
+      owner: previous,
+      heartbeatAt: row?.heartbeat_at == null ? null : Number(row.heartbeat_at),
+    };
+  const res = await db
+    .updateTable('blk_runs')
+    .set({ owner, heartbeat_at: now })
+    .where('run_id', '=', runId)
+    .where((eb) => (previous === null ? eb('owner', 'is', null) : eb('owner', '=', previous)))
+    .executeTakeFirst();
+  if (res.numUpdatedRows !== 1n) return { ok: false, owner: 'another process (just now)', heartbeatAt: now };
+  return { ok: true, previous };
+}
+
+export async function heartbeat(
+  database: ServerDatabase,
+  runId: string,
+  owner: string,
+  now: number,
+): Promise<void> {
+  await bulkDb(database)
+    .updateTable('blk_runs')
+    .set({ heartbeat_at: now })
+    .where('run_id', '=', runId)
+    .where('owner', '=', owner)
+    .execute();
+}
+
+export async function releaseRun(database: ServerDatabase, runId: string, owner: string): Promise<void> {
+  await bulkDb(database)
+    .updateTable('blk_runs')
+    .set({ owner: null, heartbeat_at: null })
+    .where('run_id', '=', runId)
+    .where('owner', '=', owner)
     .execute();
 }

@@ -15,6 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { buildRefundQuery, formatYuan, lookupCode, sendRefundQuery } from '@alirefund/protocol';
 import {
@@ -44,8 +45,11 @@ import {
   writeReport,
 } from '../bulk/report.js';
 import {
+  claimRun,
   findRun,
+  heartbeat,
   migrateBulk,
+  releaseRun,
   type Run,
   type RunBatch,
   runBatches,
@@ -204,9 +208,20 @@ export async function runRefund(opts: RefundOptions, io: Io): Promise<number> {
     stop.wake();
   };
   const stop = { requested: false, wake: () => {} };
+  const owner = `${hostname()}:${process.pid}`;
+  let claimedAt: number | null = null;
   try {
     await migrateBulk(server.database);
     const actor = `cli:refund:${runId.slice(0, 16)}`;
+    const claim = async () => {
+      if (claimedAt !== null) return;
+      const c = await claimRun(server.database, runId, owner, Date.now(), ownerAlive);
+      if (!c.ok)
+        throw new CliError(
+          `run ${runId.slice(0, 12)} of this file is being driven by ${c.owner}${c.heartbeatAt === null ? '' : ` (seen ${Math.round((Date.now() - c.heartbeatAt) / 1000)} s ago)`}; wait for it to finish or stop it, then run the command again`,
+        );
+      claimedAt = Date.now();
+    };
     let run = await findRun(server.database, runId);
     if (run && run.mode !== mode)
       throw new CliError(
@@ -262,8 +277,11 @@ export async function runRefund(opts: RefundOptions, io: Io): Promise<number> {
         created_at: now,
         updated_at: now,
         state: 'validated',
+        owner: null,
+        heartbeat_at: null,
       };
       await saveRun(server.database, run);
+      await claim();
       const created = await server.services.refunds.createBatches(
         items.map(({ line: _line, ...item }) => item),
         { mode, batchSize: run.batch_size, actor, queue: false },
@@ -318,6 +336,7 @@ export async function runRefund(opts: RefundOptions, io: Io): Promise<number> {
       );
       return EXIT.ok;
     }
+    await claim();
 
     // 3. Results: our own notify endpoint with --serve, else `alirefund serve` on the same database.
     const forms = new Map<string, string>();
@@ -351,6 +370,8 @@ export async function runRefund(opts: RefundOptions, io: Io): Promise<number> {
       actor,
       mode,
       timeoutMs,
+      owner,
+      claimedAt: claimedAt ?? Date.now(),
       progress,
       stop,
       forms,
@@ -426,6 +447,7 @@ export async function runRefund(opts: RefundOptions, io: Io): Promise<number> {
   } finally {
     process.off('SIGINT', onSigint);
     progress.finish();
+    if (claimedAt !== null) await releaseRun(server.database, runId, owner).catch(() => {});
     await http?.close();
     await server.close();
   }
@@ -475,6 +497,9 @@ interface DriveContext {
   actor: string;
   mode: 'pwd' | 'nopwd';
   timeoutMs: number;
+  /** This process (`host:pid`), the run's owner since `claimedAt`. */
+  owner: string;
+  claimedAt: number;
   progress: Progress;
   stop: { requested: boolean; wake: () => void };
   forms: Map<string, string>;
@@ -506,8 +531,13 @@ async function drive(ctx: DriveContext): Promise<RunEnd> {
   let lastSignature = '';
   let lastChange = Date.now();
   let pollMs = 20;
+  let beat = Date.now();
 
   for (;;) {
+    if (Date.now() - beat > 1000) {
+      beat = Date.now();
+      await heartbeat(server.database, ctx.runId, ctx.owner, beat);
+    }
     const rows = await server.database.db
       .selectFrom('srv_batches')
       .select([
@@ -637,7 +667,11 @@ async function drive(ctx: DriveContext): Promise<RunEnd> {
       )
         progress.update(counts, `waiting: partner busy with batch ${busy.heldBy}`);
     } else if (b.state === 'submitted') {
-      const age = Date.now() - Date.parse(b.submitted_at ?? new Date().toISOString());
+      const submittedAt = Date.parse(b.submitted_at ?? new Date().toISOString());
+      const age = Date.now() - submittedAt;
+      // Sent before this process took the run: by a process that is gone (or by \`alirefund serve\`'s queue, whose
+      // request takes at most GATEWAY_TIMEOUT_MS). Either way the same batch_no protects against a double refund.
+      const patience = submittedAt < ctx.claimedAt ? 3_000 : GATEWAY_TIMEOUT_MS + 5_000;
       if (mode === 'pwd') {
         if (!rendered.has(b.batch_no)) {
           // From an earlier process: was it confirmed? The notification will say; else show the form again.
@@ -645,7 +679,7 @@ async function drive(ctx: DriveContext): Promise<RunEnd> {
           if (q === 'not-found') await presentPwd(ctx, b.batch_no, label, rendered);
           else rendered.add(b.batch_no);
         } else if (stop.requested) return { kind: 'interrupted' };
-      } else if (age > GATEWAY_TIMEOUT_MS + 5_000) {
+      } else if (age > patience) {
         // Left `submitted` by a process that stopped mid-send: ask the gateway before anything else.
         progress.step(
           `${label}: submitted without a recorded answer; asking the gateway (refund_fastpay_query)`,
@@ -812,3 +846,17 @@ Examples:
   alirefund refund --file refunds.csv --dry-run
   ALIREFUND_PUBLIC_URL=http://shop.example.com:3000 alirefund refund --file refunds.csv --serve --batch-size 200
   alirefund refund --file refunds.jsonl --mode pwd --serve --json`;
+
+/** Whether the owner of a run (`host:pid`) may still be running: false only for a process of this host that is gone. */
+function ownerAlive(owner: string): boolean {
+  const at = owner.lastIndexOf(':');
+  if (owner.slice(0, at) !== hostname()) return true;
+  const pid = Number(owner.slice(at + 1));
+  if (!Number.isInteger(pid) || pid <= 0) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
