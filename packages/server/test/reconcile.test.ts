@@ -202,15 +202,19 @@ describe.each(dialectsUnderTest())(
 
       // The notification finally gets through: recorded as a duplicate, answered success, nothing applied twice.
       await admin('/faults', { method: 'DELETE' });
-      const after = (await admin(`/notifications/${note!.id}/redeliver`, { method: 'POST' })) as {
-        status: string;
-      };
-      expect(after.status).toBe('delivered');
+      await admin(`/notifications/${note!.id}/redeliver`, { method: 'POST' });
+      await waitFor('the notification acknowledged', async () => {
+        const r = (await admin(`/notifications/${note!.id}`)) as { status: string };
+        return r.status === 'delivered';
+      });
       const log = await server.services.notifications.list({ batchNo });
-      expect(log.items.map((n) => [n.kind, n.verdict]).sort()).toEqual([
-        ['batch_refund_notify', 'duplicate'],
-        ['refund_fastpay_query', 'accepted'],
-      ]);
+      // (A scheduled retry may get through too once the faults are lifted: every delivery is a duplicate.)
+      const kinds = log.items.map((n) => `${n.kind}:${n.verdict}`);
+      expect(kinds.filter((k) => k.endsWith(':accepted'))).toEqual(['refund_fastpay_query:accepted']);
+      expect(kinds).toContain('batch_refund_notify:duplicate');
+      expect(kinds.filter((k) => !k.endsWith(':accepted'))).toEqual(
+        kinds.filter((k) => k === 'batch_refund_notify:duplicate'),
+      );
       for (const no of nos) {
         expect(await server.services.trades.get(no)).toMatchObject({ refundedFen: 300, refundCount: 1 });
       }
