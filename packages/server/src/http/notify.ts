@@ -3,7 +3,8 @@
  * (trade_status_sync). The answer is exactly `success` (after commit) or `fail`, as text/plain: no session,
  * no cookie, no redirect, no whitespace.
  */
-import type { Hono } from 'hono';
+import type { IncomingMessage } from 'node:http';
+import type { Context, Hono } from 'hono';
 import type { Logger } from '../log.js';
 import type { NotificationService, NotifyOutcome } from '../services/notifications.js';
 import { headersOf, remoteAddress } from './util.js';
@@ -18,6 +19,45 @@ function answer(text: 'success' | 'fail', status = 200): Response {
   });
 }
 
+/** The Node request under @hono/node-server; undefined in-process (`app.request`). */
+function nodeRequest(c: Context): IncomingMessage | undefined {
+  return (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+}
+
+/**
+ * Reads a Node request's whole body straight from the socket stream (no WHATWG Request and stream around it,
+ * which cost more than the rest of a duplicate delivery). Null when it exceeds `max` (still drained, so that
+ * the connection stays usable).
+ */
+function readNodeBody(incoming: IncomingMessage, max: number): Promise<Uint8Array | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    incoming.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= max) chunks.push(chunk);
+    });
+    incoming.once('end', () => {
+      if (size > max) resolve(null);
+      else resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    });
+    incoming.once('error', reject);
+    incoming.once('aborted', () => reject(new Error('request aborted')));
+  });
+}
+
+/** Node's raw headers as lower-case names, repeated headers joined with ", " (as the Fetch API's Headers do). */
+function nodeHeaders(incoming: IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  const raw = incoming.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    const value = raw[i + 1]!;
+    out[name] = name in out ? `${out[name]}, ${value}` : value;
+  }
+  return out;
+}
+
 export function mountNotify(app: Hono, notifications: NotificationService, log: Logger): void {
   const handler =
     (
@@ -27,14 +67,25 @@ export function mountNotify(app: Hono, notifications: NotificationService, log: 
         remoteAddr: string | null;
       }) => Promise<NotifyOutcome>,
     ) =>
-    async (c: import('hono').Context) => {
-      const length = Number(c.req.header('content-length') ?? '0');
+    async (c: Context) => {
+      const incoming = nodeRequest(c);
+      const length = Number(
+        (incoming ? incoming.headers['content-length'] : c.req.header('content-length')) ?? '0',
+      );
       if (length > MAX_NOTIFY_BODY) return answer('fail', 413);
       let outcome: NotifyOutcome;
       try {
-        const body = new Uint8Array(await c.req.arrayBuffer());
-        if (body.byteLength > MAX_NOTIFY_BODY) return answer('fail', 413);
-        outcome = await fn({ body, headers: headersOf(c), remoteAddr: remoteAddress(c) });
+        let body: Uint8Array | null;
+        let headers: Record<string, string>;
+        if (incoming && !incoming.readableEnded && incoming.readableFlowing === null) {
+          body = await readNodeBody(incoming, MAX_NOTIFY_BODY);
+          headers = nodeHeaders(incoming);
+        } else {
+          body = new Uint8Array(await c.req.arrayBuffer());
+          headers = headersOf(c);
+        }
+        if (body === null || body.byteLength > MAX_NOTIFY_BODY) return answer('fail', 413);
+        outcome = await fn({ body, headers, remoteAddr: remoteAddress(c) });
       } catch (err) {
         // Not applied (the transaction rolled back, or never started): the gateway will send it again.
         log.error(

@@ -21,12 +21,11 @@ import {
   parseFormBody,
   parseYuan,
 } from '@alirefund/protocol';
-import { isUniqueViolation, withTransaction } from '@alirefund/store';
-import { type Kysely, sql } from 'kysely';
+import { type Dialect, isUniqueViolation, withTransaction } from '@alirefund/store';
+import { CompiledQuery, type Kysely, sql } from 'kysely';
 import { nowIso, type ServiceDeps } from '../context.js';
 import type { NotificationVerdict, ServerDB } from '../db.js';
 import { clampLimit } from './audit.js';
-import { addEvent, releasePartnerLock, releaseTrades } from './refunds.js';
 import type { Page } from './trades.js';
 
 /** A delivery as the HTTP layer hands it over: the raw body bytes, untouched. */
@@ -176,8 +175,89 @@ function view(r: {
 
 const TRADE_NOTIFY_TYPE = 'trade_status_sync';
 
+/*
+ * The hot path (every delivery, and the apply transaction) runs fixed SQL texts rather than Kysely builders:
+ * building and compiling a 50-row statement cost more CPU than running it. The texts use `?` placeholders,
+ * numbered `$1…` once per text for PostgreSQL; on SQLite the store keeps each text's prepared statement.
+ */
+const pgTexts = new Map<string, string>();
+
+function compiled(dialect: Dialect, text: string, parameters: unknown[]): CompiledQuery {
+  if (dialect !== 'postgres') return CompiledQuery.raw(text, parameters);
+  let numbered = pgTexts.get(text);
+  if (numbered === undefined) {
+    let i = 0;
+    numbered = text.replace(/\?/g, () => `$${++i}`);
+    pgTexts.set(text, numbered);
+  }
+  return CompiledQuery.raw(numbered, parameters);
+}
+
+/** `values (row), (row), …` texts by row template and count (batches hold 1–1000 records). */
+const valuesTexts = new Map<string, string>();
+
+function valuesText(row: string, count: number): string {
+  const key = `${count}:${row}`;
+  let text = valuesTexts.get(key);
+  if (text === undefined) {
+    text = Array.from({ length: count }, () => row).join(', ');
+    valuesTexts.set(key, text);
+  }
+  return text;
+}
+
+/** Rows per multi-row statement (SQLite allows 32,766 parameters, PostgreSQL 65,535). */
+const CHUNK = 500;
+
+const SELECT_BATCH =
+  'select batch_no, partner, charset, applied_at, applied_notify_id, success_num from srv_batches where batch_no = ?';
+const INSERT_NOTIFICATION =
+  'insert into srv_notifications (kind, batch_no, trade_no, notify_id, notify_time, verdict, reason_code, reason, ' +
+  'raw_body, headers_json, remote_addr, charset, received_at, applied_at, response) ' +
+  'values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning id';
+/** The exactly-once guard: only one transaction moves applied_at from NULL. */
+const CLAIM_BATCH =
+  "update srv_batches set state = 'finished', finished_at = ?, applied_at = ?, applied_notify_id = ?, " +
+  'success_num = ?, updated_at = ? where batch_no = ? and applied_at is null';
+const SELECT_RECORDS =
+  'select seq, trade_no, amount_fen from srv_batch_records where batch_no = ? order by seq';
+const RECORD_ROW =
+  '(cast(? as integer), cast(? as text), cast(? as bigint), cast(? as integer), cast(? as text), cast(? as text))';
+const TRADE_ROW = '(cast(? as text), cast(? as bigint), cast(? as integer))';
+const RELEASE_LEFTOVER_TRADES =
+  'update srv_trades set open_batch_no = null, updated_at = ? where open_batch_no = ?';
+const RELEASE_PARTNER_LOCK =
+  'update srv_partner_locks set batch_no = null, since = null where partner = ? and batch_no = ?';
+const FINISH_BATCH = 'update srv_batches set success_fen = ?, applied_notification_id = ? where batch_no = ?';
+const EVENT_ROW = '(?, ?, ?, ?, ?, ?, ?)';
+
 export function createNotificationService(deps: ServiceDeps, hooks: NotificationHooks): NotificationService {
   const { database, clock, config, log } = deps;
+  const dialect = database.dialect;
+  const run = <R = never>(db: Kysely<ServerDB>, text: string, parameters: unknown[]) =>
+    db.executeQuery<R>(compiled(dialect, text, parameters));
+
+  /** Inserts a srv_notifications row (as built by rowFor) and returns its id. */
+  async function insertNotification(db: Kysely<ServerDB>, row: ReturnType<typeof rowFor>): Promise<number> {
+    const res = await run<{ id: number | string }>(db, INSERT_NOTIFICATION, [
+      row.kind,
+      row.batch_no,
+      row.trade_no,
+      row.notify_id,
+      row.notify_time,
+      row.verdict,
+      row.reason_code,
+      row.reason,
+      row.raw_body,
+      row.headers_json,
+      row.remote_addr,
+      row.charset,
+      row.received_at,
+      row.applied_at,
+      row.response,
+    ]);
+    return Number(res.rows[0]!.id);
+  }
 
   interface RecordInput {
     kind: string;
@@ -224,12 +304,7 @@ export function createNotificationService(deps: ServiceDeps, hooks: Notification
   ): Promise<NotifyOutcome> {
     let id: number | null = null;
     try {
-      const row = await database.db
-        .insertInto('srv_notifications')
-        .values(rowFor(incoming, receivedAt, r))
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      id = Number(row.id);
+      id = await insertNotification(database.db, rowFor(incoming, receivedAt, r));
     } catch (err) {
       // A duplicate changes nothing, so it is still answered success; a rejection is answered fail anyway.
       log.error(
@@ -262,7 +337,14 @@ export function createNotificationService(deps: ServiceDeps, hooks: Notification
     await callNotifyVerify(config.gateway, config.partner, notifyId, { fetch: deps.fetch, timeoutMs: 5000 });
   }
 
-  /** The apply transaction. Returns the notification id, or null when another delivery applied it first. */
+  /**
+   * The apply transaction. Returns the notification id, or null when another delivery applied it first.
+   *
+   * Statements: the guard (conditional UPDATE of applied_at), the notification row, the batch's records (read),
+   * their results (one UPDATE … FROM (VALUES …)), their trades' refunded amounts, counts, statuses and
+   * reservations (one UPDATE … FROM (VALUES …)), the partner lock, the batch's totals and the timeline events
+   * (one INSERT). Larger batches are chunked by {@link CHUNK} rows.
+   */
   async function apply(
     incoming: IncomingNotification,
     receivedAt: string,
@@ -273,73 +355,66 @@ export function createNotificationService(deps: ServiceDeps, hooks: Notification
     const batchNo = n.batchNo;
     return withTransaction(database, async (trx) => {
       const now = nowIso(clock);
-      const won = await trx
-        .updateTable('srv_batches')
-        .set({
-          state: 'finished',
-          finished_at: now,
-          applied_at: now,
-          applied_notify_id: n.notifyId,
-          success_num: n.successNum,
-          updated_at: now,
-        })
-        .where('batch_no', '=', batchNo)
-        .where('applied_at', 'is', null)
-        .executeTakeFirst();
-      if (won.numUpdatedRows !== 1n) return null;
-      const inserted = await trx
-        .insertInto('srv_notifications')
-        .values(
-          rowFor(incoming, receivedAt, {
-            kind: source?.kind ?? 'batch_refund_notify',
-            verdict: 'accepted',
-            reasonCode: source?.reasonCode ?? null,
-            reason: source?.reason ?? null,
-            batchNo,
-            notifyId: n.notifyId,
-            notifyTime: n.notifyTime,
-            charset,
-            appliedAt: now,
-          }),
-        )
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      const notificationId = Number(inserted.id);
-      const { successFen, anomalies, failed } = await applyResults(trx, batchNo, n, now);
-      await releaseTrades(trx, batchNo, now);
-      await releasePartnerLock(trx, config.partner, batchNo);
-      await trx
-        .updateTable('srv_batches')
-        .set({ success_fen: successFen, applied_notification_id: notificationId })
-        .where('batch_no', '=', batchNo)
-        .execute();
-      await addEvent(trx, {
-        batchNo,
-        at: now,
-        kind: 'notification',
-        state: 'finished',
-        message: `${source ? `${source.kind} answer` : `notification ${n.notifyId}`} applied: ${n.successNum} record(s) refunded (${formatYuan(successFen)} yuan), ${failed} failed`,
-        data: { notificationId, successNum: n.successNum, ...(source ? { via: source.kind } : {}) },
-        actor: 'gateway',
-      });
-      if (anomalies.length > 0) {
-        await addEvent(trx, {
+      const won = await run(trx, CLAIM_BATCH, [now, now, n.notifyId, n.successNum, now, batchNo]);
+      if (won.numAffectedRows !== 1n) return null;
+      const notificationId = await insertNotification(
+        trx,
+        rowFor(incoming, receivedAt, {
+          kind: source?.kind ?? 'batch_refund_notify',
+          verdict: 'accepted',
+          reasonCode: source?.reasonCode ?? null,
+          reason: source?.reason ?? null,
           batchNo,
-          at: now,
-          kind: 'anomaly',
-          state: null,
-          message: anomalies.slice(0, 20).join('; '),
-          data: { anomalies },
-          actor: 'gateway',
-        });
+          notifyId: n.notifyId,
+          notifyTime: n.notifyTime,
+          charset,
+          appliedAt: now,
+        }),
+      );
+      const { successFen, anomalies, failed } = await applyResults(trx, batchNo, n, now);
+      // applyResults released the batch's trades; this catches any other trade still reserved by it.
+      await run(trx, RELEASE_LEFTOVER_TRADES, [now, batchNo]);
+      await run(trx, RELEASE_PARTNER_LOCK, [config.partner, batchNo]);
+      await run(trx, FINISH_BATCH, [successFen, notificationId, batchNo]);
+      const events: unknown[][] = [
+        [
+          batchNo,
+          now,
+          'notification',
+          'finished',
+          `${source ? `${source.kind} answer` : `notification ${n.notifyId}`} applied: ${n.successNum} record(s) refunded (${formatYuan(successFen)} yuan), ${failed} failed`,
+          JSON.stringify({
+            notificationId,
+            successNum: n.successNum,
+            ...(source ? { via: source.kind } : {}),
+          }),
+          'gateway',
+        ],
+      ];
+      if (anomalies.length > 0) {
+        events.push([
+          batchNo,
+          now,
+          'anomaly',
+          null,
+          anomalies.slice(0, 20).join('; '),
+          JSON.stringify({ anomalies }),
+          'gateway',
+        ]);
       }
+      await run(
+        trx,
+        `insert into srv_batch_events (batch_no, at, kind, state, message, data_json, actor) values ${valuesText(EVENT_ROW, events.length)}`,
+        events.flat(),
+      );
       return notificationId;
     });
   }
 
   /**
-   * Applies result_details to the batch records and trades (inside the apply transaction), set-based: one upsert
-   * for the records and one UPDATE … FROM for the trades, whatever the batch size.
+   * Applies result_details to the batch records and trades (inside the apply transaction), set-based: one
+   * UPDATE … FROM (VALUES …) for the records' results and one for their trades (refunded amounts, counts,
+   * statuses, and the batch's reservations released), whatever the batch size (chunked by {@link CHUNK}).
    */
   async function applyResults(
     trx: Kysely<ServerDB>,
@@ -347,17 +422,18 @@ export function createNotificationService(deps: ServiceDeps, hooks: Notification
     n: BatchRefundNotification,
     now: string,
   ) {
-    const records = await trx
-      .selectFrom('srv_batch_records')
-      .selectAll()
-      .where('batch_no', '=', batchNo)
-      .execute();
+    const records = (
+      await run<{ seq: number; trade_no: string; amount_fen: number }>(trx, SELECT_RECORDS, [batchNo])
+    ).rows;
     const byTrade = new Map(records.map((r) => [r.trade_no, r]));
     const seen = new Set<string>();
     const texts = n.resultDetailsText.split('#');
     const anomalies: string[] = [];
-    const updatedRecords: Array<(typeof records)[number]> = [];
-    const refunds: Array<{ tradeNo: string; fen: number }> = [];
+    /** [seq, result_code, result_amount_fen, succeeded, result_text, result_parts_json] */
+    const recordRows: unknown[][] = [];
+    /** [trade_no, refunded fen, refund count]: every record's trade (to release it), 0/0 when not refunded. */
+    const tradeRows: Array<[string, number, number]> = [];
+    const refunded = new Set<string>();
     let successFen = 0;
     let failed = 0;
     for (const [i, res] of n.resultDetails.entries()) {
@@ -377,20 +453,22 @@ export function createNotificationService(deps: ServiceDeps, hooks: Notification
       if (res.subTrade) parts['subTrade'] = res.subTrade;
       if (res.toBankCard !== undefined) parts['toBankCard'] = res.toBankCard;
       if (res.bankCardStatus !== undefined) parts['bankCardStatus'] = res.bankCardStatus;
-      updatedRecords.push({
-        ...rec,
-        result_code: res.code,
-        result_amount_fen: res.amountFen,
-        succeeded: res.succeeded ? 1 : 0,
-        result_text: texts[i] ?? null,
-        result_parts_json: Object.keys(parts).length > 0 ? JSON.stringify(parts) : null,
-      });
+      recordRows.push([
+        Number(rec.seq),
+        res.code,
+        res.amountFen,
+        res.succeeded ? 1 : 0,
+        texts[i] ?? null,
+        Object.keys(parts).length > 0 ? JSON.stringify(parts) : null,
+      ]);
       if (!res.succeeded) {
         failed++;
+        tradeRows.push([res.tradeNo, 0, 0]);
         continue;
       }
       successFen += res.amountFen;
-      refunds.push({ tradeNo: res.tradeNo, fen: res.amountFen });
+      refunded.add(res.tradeNo);
+      tradeRows.push([res.tradeNo, res.amountFen, 1]);
       if (res.amountFen !== Number(rec.amount_fen)) {
         anomalies.push(
           `trade ${res.tradeNo}: ${formatYuan(res.amountFen)} yuan refunded, ${formatYuan(Number(rec.amount_fen))} requested`,
@@ -398,7 +476,11 @@ export function createNotificationService(deps: ServiceDeps, hooks: Notification
       }
     }
     const missing = records.filter((r) => !seen.has(r.trade_no));
-    for (const m of missing) updatedRecords.push({ ...m, result_code: 'NO_RESULT', succeeded: 0 });
+    for (const m of missing) {
+      // Result columns are NULL until the (one) apply writes them, so NULLs here change nothing else.
+      recordRows.push([Number(m.seq), 'NO_RESULT', null, 0, null, null]);
+      tradeRows.push([m.trade_no, 0, 0]);
+    }
     if (missing.length > 0) {
       failed += missing.length;
       anomalies.push(
@@ -408,45 +490,62 @@ export function createNotificationService(deps: ServiceDeps, hooks: Notification
           .join(', ')}`,
       );
     }
-    for (let i = 0; i < updatedRecords.length; i += 500) {
-      await trx
-        .insertInto('srv_batch_records')
-        .values(updatedRecords.slice(i, i + 500))
-        .onConflict((oc) =>
-          oc.columns(['batch_no', 'seq']).doUpdateSet((eb) => ({
-            result_code: eb.ref('excluded.result_code'),
-            result_amount_fen: eb.ref('excluded.result_amount_fen'),
-            succeeded: eb.ref('excluded.succeeded'),
-            result_text: eb.ref('excluded.result_text'),
-            result_parts_json: eb.ref('excluded.result_parts_json'),
-          })),
-        )
-        .execute();
+    for (let i = 0; i < recordRows.length; i += CHUNK) {
+      const chunk = recordRows.slice(i, i + CHUNK);
+      await run(
+        trx,
+        `with v(seq, code, amount_fen, succeeded, result_text, parts_json) as (values ${valuesText(RECORD_ROW, chunk.length)})
+        update srv_batch_records set
+          result_code = v.code,
+          result_amount_fen = v.amount_fen,
+          succeeded = v.succeeded,
+          result_text = v.result_text,
+          result_parts_json = v.parts_json
+        from v
+        where srv_batch_records.batch_no = ? and srv_batch_records.seq = v.seq`,
+        [...chunk.flat(), batchNo],
+      );
     }
-    let updatedTrades = 0;
-    for (let i = 0; i < refunds.length; i += 500) {
-      const chunk = refunds.slice(i, i + 500);
-      const values = sql.join(chunk.map((r) => sql`(${r.tradeNo}, cast(${r.fen} as bigint))`));
-      // One statement for all successful records: amounts, counts and statuses (a 0-amount royalty-only refund
-      // counts as a refund but leaves the status alone).
-      const res = await sql`
-        with v(trade_no, fen) as (values ${values})
+    let matchedTrades = 0;
+    for (let i = 0; i < tradeRows.length; i += CHUNK) {
+      const chunk = tradeRows.slice(i, i + CHUNK);
+      // One statement for all the batch's trades: amounts, counts and statuses of the refunded ones (a 0-amount
+      // royalty-only refund counts as a refund but leaves the status alone), and the batch's reservations.
+      const res = await run(
+        trx,
+        `with v(trade_no, fen, n) as (values ${valuesText(TRADE_ROW, chunk.length)})
         update srv_trades set
           refunded_fen = srv_trades.refunded_fen + v.fen,
-          refund_count = srv_trades.refund_count + 1,
+          refund_count = srv_trades.refund_count + v.n,
           status = case
             when v.fen = 0 then srv_trades.status
             when srv_trades.refunded_fen + v.fen >= srv_trades.paid_fen then 'fully_refunded'
             else 'partially_refunded' end,
-          updated_at = ${now}
+          open_batch_no = case when srv_trades.open_batch_no = ? then null else srv_trades.open_batch_no end,
+          updated_at = ?
         from v
-        where srv_trades.trade_no = v.trade_no`.execute(trx);
-      updatedTrades += Number(res.numAffectedRows ?? 0n);
+        where srv_trades.trade_no = v.trade_no`,
+        [...chunk.flat(), batchNo, now],
+      );
+      matchedTrades += Number(res.numAffectedRows ?? 0n);
     }
-    if (updatedTrades !== refunds.length) {
-      anomalies.push(`${refunds.length - updatedTrades} refunded trade(s) are not registered here`);
+    if (matchedTrades !== tradeRows.length && refunded.size > 0) {
+      // Some records' trades are not registered (never expected): count the refunded ones among them.
+      const known = new Set<string>();
+      const list = [...refunded];
+      for (let i = 0; i < list.length; i += CHUNK) {
+        const rows = await trx
+          .selectFrom('srv_trades')
+          .select('trade_no')
+          .where('trade_no', 'in', list.slice(i, i + CHUNK))
+          .execute();
+        for (const r of rows) known.add(r.trade_no);
+      }
+      if (known.size !== refunded.size) {
+        anomalies.push(`${refunded.size - known.size} refunded trade(s) are not registered here`);
+      }
     }
-    const successCount = refunds.length;
+    const successCount = refunded.size;
     if (successCount !== n.successNum) {
       anomalies.push(
         `success_num says ${n.successNum} but result_details has ${successCount} SUCCESS record(s)`,
@@ -474,11 +573,16 @@ export function createNotificationService(deps: ServiceDeps, hooks: Notification
       if (batchNo === null) {
         return reject('MISSING_BATCH_NO', 'the body carries no (single, well-formed) batch_no');
       }
-      const batch = await database.db
-        .selectFrom('srv_batches')
-        .select(['batch_no', 'partner', 'charset', 'applied_at', 'applied_notify_id', 'success_num'])
-        .where('batch_no', '=', batchNo)
-        .executeTakeFirst();
+      const batch = (
+        await run<{
+          batch_no: string;
+          partner: string;
+          charset: string;
+          applied_at: string | null;
+          applied_notify_id: string | null;
+          success_num: number | null;
+        }>(database.db, SELECT_BATCH, [batchNo])
+      ).rows[0];
       if (!batch) {
         return reject(
           'UNKNOWN_BATCH',
