@@ -117,6 +117,49 @@ describe.each(dialectsUnderTest())('apply transaction on %s', (dialect) => {
     }
   });
 
+  it('records a byte-identical redelivery like any duplicate, and still refuses an altered copy', async () => {
+    const { batchNo, trades } = await batchOf(2, 300);
+    const notifyId = `nid-${batchNo}`;
+    stub.valid.add(notifyId);
+    const n = batchNotification({
+      batchNo,
+      notifyId,
+      results: trades.map((no) => ({ tradeNo: no, amount: '3.00' })),
+    });
+    expect((await postNotify(t.app, n.body)).text).toBe('success');
+    expect((await postNotify(t.app, n.body)).text).toBe('success');
+    // Same content, another notify_time (so other bytes and sign): the full path, which reaches the same verdict.
+    const resent = batchNotification({
+      batchNo,
+      notifyId,
+      results: trades.map((no) => ({ tradeNo: no, amount: '3.00' })),
+      extra: { notify_time: '2030-01-01 00:00:00' },
+    });
+    expect((await postNotify(t.app, resent.body)).text).toBe('success');
+    const altered = n.body.replace('3.00', '9.00');
+    expect(altered).not.toBe(n.body);
+    expect((await postNotify(t.app, altered)).text).toBe('fail');
+    const log = await t.server.services.notifications.list({ batchNo, pageSize: 10 });
+    const [forged, full, identical, accepted] = log.items;
+    expect(accepted).toMatchObject({ verdict: 'accepted', notifyId });
+    for (const dup of [identical, full]) {
+      expect(dup).toMatchObject({
+        verdict: 'duplicate',
+        reasonCode: 'ALREADY_APPLIED',
+        reason: `batch ${batchNo} was already applied; nothing changed`,
+        notifyId,
+        charset: accepted!.charset,
+        response: 'success',
+      });
+    }
+    expect(identical!.notifyTime).toBe(accepted!.notifyTime);
+    expect(full!.notifyTime).toBe('2030-01-01 00:00:00');
+    expect(forged).toMatchObject({ verdict: 'rejected', reasonCode: 'SIGN_MISMATCH', response: 'fail' });
+    for (const no of trades) {
+      expect(await t.server.services.trades.get(no)).toMatchObject({ refundedFen: 300, refundCount: 1 });
+    }
+  });
+
   it('records missing results, foreign trades and amount mismatches, and still frees every trade', async () => {
     const { batchNo, trades } = await batchOf(4, 300);
     const [other] = await Promise.all([batchOf(1, 300)]);

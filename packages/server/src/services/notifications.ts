@@ -209,8 +209,12 @@ function valuesText(row: string, count: number): string {
 /** Rows per multi-row statement (SQLite allows 32,766 parameters, PostgreSQL 65,535). */
 const CHUNK = 500;
 
+/** The batch, and the delivery that applied it (to recognise byte-identical redeliveries). */
 const SELECT_BATCH =
-  'select batch_no, partner, charset, applied_at, applied_notify_id, success_num from srv_batches where batch_no = ?';
+  'select b.batch_no, b.partner, b.charset, b.applied_at, b.applied_notify_id, b.success_num, ' +
+  'n.kind as applied_kind, n.raw_body as applied_raw_body, n.notify_time as applied_notify_time, ' +
+  'n.charset as applied_charset from srv_batches b ' +
+  'left join srv_notifications n on n.id = b.applied_notification_id where b.batch_no = ?';
 const INSERT_NOTIFICATION =
   'insert into srv_notifications (kind, batch_no, trade_no, notify_id, notify_time, verdict, reason_code, reason, ' +
   'raw_body, headers_json, remote_addr, charset, received_at, applied_at, response) ' +
@@ -581,6 +585,10 @@ export function createNotificationService(deps: ServiceDeps, hooks: Notification
           applied_at: string | null;
           applied_notify_id: string | null;
           success_num: number | null;
+          applied_kind: string | null;
+          applied_raw_body: string | null;
+          applied_notify_time: string | null;
+          applied_charset: string | null;
         }>(database.db, SELECT_BATCH, [batchNo])
       ).rows[0];
       if (!batch) {
@@ -602,6 +610,24 @@ export function createNotificationService(deps: ServiceDeps, hooks: Notification
         );
       }
       const charset = normalizeCharset(batch.charset) ?? config.inputCharset;
+      if (
+        batch.applied_at !== null &&
+        batch.applied_kind === 'batch_refund_notify' &&
+        batch.applied_raw_body === raw
+      ) {
+        // Byte for byte the delivery that was verified (sign and notify_verify) and applied: the gateway's
+        // retry. Same verdict and reason as the full path below gives it, without decoding it again.
+        return recordOnly(incoming, receivedAt, {
+          kind: 'batch_refund_notify',
+          verdict: 'duplicate',
+          reasonCode: 'ALREADY_APPLIED',
+          reason: `batch ${batchNo} was already applied; nothing changed`,
+          batchNo,
+          notifyId: batch.applied_notify_id,
+          notifyTime: batch.applied_notify_time,
+          charset: batch.applied_charset,
+        });
+      }
       let n: BatchRefundNotification;
       try {
         const params = checkNotificationSignature(incoming.body, charset, config.verifyingKey);
