@@ -2,7 +2,9 @@
  * Notification throughput of the merchant server (issue 4's benchmark).
  *
  *   npx tsx bench/server.bench.ts            # 2,000 batches × 50 records, each delivered 3 times, concurrency 64
- *   BENCH_BATCHES=200 npx tsx bench/server.bench.ts   # a quick run
+ *   BENCH_BATCHES=200 npx tsx bench/server.bench.ts   # a quick run (BENCH_QUICK=1 is the same)
+ *   BENCH_PG=off …                                     # SQLite only (BENCH_SQLITE=off: PostgreSQL only)
+ *   BENCH_PROF=dir …                                   # write a .cpuprofile of every server process into dir
  *
  * Per phase: a real sandbox (in this process, its own SQLite file) accepts 2,000 nopwd batches of 50 records that
  * the server created, processes them and puts their batch_refund_notify in its outbox (not sent: the first send is
@@ -13,6 +15,9 @@
  *
  * Phases: bare node:http; SQLite (one server); PostgreSQL (two server processes on one throwaway cluster,
  * deliveries alternating between them). Set BENCH_PG=off to skip PostgreSQL.
+ *
+ * Every row also gives the CPU time the server process(es) and this process (load generator, and the sandbox
+ * answering notify_verify) spent during the load: on a small machine they compete for the same cores.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -35,7 +40,7 @@ import { startThrowawayPostgres } from '@alirefund/store/testing';
 import { createServer, makeSettings, type ServerDB } from '@alirefund/server';
 import { serve } from '@hono/node-server';
 
-const BATCHES = Number(process.env['BENCH_BATCHES'] ?? 2000);
+const BATCHES = Number(process.env['BENCH_BATCHES'] ?? (process.env['BENCH_QUICK'] ? 200 : 2000));
 const RECORDS = 50;
 const COPIES = 3;
 const CONCURRENCY = 64;
@@ -47,6 +52,7 @@ const SELF = fileURLToPath(import.meta.url);
 
 async function childMain(role: string): Promise<void> {
   let peak = process.memoryUsage.rss();
+  let cpuFrom = process.cpuUsage();
   const sampler = setInterval(() => {
     peak = Math.max(peak, process.memoryUsage.rss());
   }, 10);
@@ -82,10 +88,18 @@ async function childMain(role: string): Promise<void> {
       await database.close();
     };
   }
+  cpuFrom = process.cpuUsage(); // count the load, not the start-up
   process.send?.({ port });
   process.on('message', async (m: { cmd: string }) => {
-    if (m.cmd === 'reset') peak = process.memoryUsage.rss();
+    if (m.cmd === 'reset') {
+      peak = process.memoryUsage.rss();
+      cpuFrom = process.cpuUsage();
+    }
     if (m.cmd === 'stats') process.send?.({ peakRss: peak });
+    if (m.cmd === 'cpu') {
+      const c = process.cpuUsage(cpuFrom);
+      process.send?.({ cpuMs: (c.user + c.system) / 1000 });
+    }
     if (m.cmd === 'stop') {
       clearInterval(sampler);
       await stop();
@@ -139,14 +153,20 @@ async function startChild(role: string, env: Record<string, string> = {}): Promi
 
 interface LoadResult {
   elapsedMs: number;
+  /** CPU time of this process (load generator + sandbox) during the load. */
+  benchCpuMs: number;
   latencies: number[];
+  /** Latencies of the deliveries after the first 2 × CONCURRENCY (those also wait for connections to be set up). */
+  steadyLatencies: number[];
   answers: Record<string, number>;
 }
 
 async function load(urls: string[], bodies: string[]): Promise<LoadResult> {
   const latencies: number[] = [];
+  const steadyLatencies: number[] = [];
   const answers: Record<string, number> = {};
   let next = 0;
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const worker = async () => {
     for (;;) {
@@ -165,11 +185,14 @@ async function load(urls: string[], bodies: string[]): Promise<LoadResult> {
         text = `error: ${(e as Error).message}`;
       }
       latencies.push(performance.now() - started);
+      if (i >= 2 * CONCURRENCY) steadyLatencies.push(performance.now() - started);
       answers[text] = (answers[text] ?? 0) + 1;
     }
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  return { elapsedMs: performance.now() - t0, latencies, answers };
+  const elapsedMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  return { elapsedMs, benchCpuMs: (cpu.user + cpu.system) / 1000, latencies, steadyLatencies, answers };
 }
 
 function pct(sorted: number[], q: number): number {
@@ -373,12 +396,35 @@ interface Row {
   deliveriesPerSec: number;
   p50: number;
   p99: number;
+  /** p99 and maximum without the first 2 × CONCURRENCY deliveries. */
+  steadyP99: number;
+  maxMs: number;
   peakRssMb: number;
+  /** CPU seconds of the server process(es) and of this process during the load. */
+  serverCpuS: number;
+  benchCpuS: number;
   answers: Record<string, number>;
   verified?: Verified;
 }
 
-function row(name: string, r: LoadResult, peakRss: number, verified?: Verified): Row {
+/** Peak RSS (max over processes) and CPU time (sum) of the children, then stops them. */
+async function finish(children: Child[]): Promise<{ peakRss: number; cpuMs: number }> {
+  let peakRss = 0;
+  let cpuMs = 0;
+  for (const c of children) {
+    peakRss = Math.max(peakRss, await c.ask<number>('stats', 'peakRss'));
+    cpuMs += await c.ask<number>('cpu', 'cpuMs');
+  }
+  for (const c of children) await c.ask('stop', 'stopped');
+  return { peakRss, cpuMs };
+}
+
+function row(
+  name: string,
+  r: LoadResult,
+  children: { peakRss: number; cpuMs: number },
+  verified?: Verified,
+): Row {
   const sorted = [...r.latencies].sort((a, b) => a - b);
   return {
     name,
@@ -388,7 +434,14 @@ function row(name: string, r: LoadResult, peakRss: number, verified?: Verified):
     deliveriesPerSec: r.latencies.length / (r.elapsedMs / 1000),
     p50: pct(sorted, 0.5),
     p99: pct(sorted, 0.99),
-    peakRssMb: peakRss / 1048576,
+    steadyP99: pct(
+      [...r.steadyLatencies].sort((a, b) => a - b),
+      0.99,
+    ),
+    maxMs: sorted[sorted.length - 1] ?? Number.NaN,
+    peakRssMb: children.peakRss / 1048576,
+    serverCpuS: children.cpuMs / 1000,
+    benchCpuS: r.benchCpuMs / 1000,
     answers: r.answers,
     ...(verified ? { verified } : {}),
   };
@@ -396,12 +449,17 @@ function row(name: string, r: LoadResult, peakRss: number, verified?: Verified):
 
 function print(rows: Row[]): void {
   console.log(
-    '\n| run | deliveries | time (s) | applied/s | deliveries/s | p50 (ms) | p99 (ms) | double applications | peak RSS per process (MB) |',
+    '\n| run | deliveries | time (s) | applied/s | deliveries/s | p50 (ms) | p99 (ms) | double applications | peak RSS per process (MB) | CPU s: server(s) / bench |',
   );
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
     console.log(
-      `| ${r.name} | ${r.deliveries} | ${(r.elapsedMs / 1000).toFixed(2)} | ${r.appliedPerSec === null ? '—' : r.appliedPerSec.toFixed(0)} | ${r.deliveriesPerSec.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.verified ? r.verified.doubleApplications : '—'} | ${r.peakRssMb.toFixed(0)} |`,
+      `| ${r.name} | ${r.deliveries} | ${(r.elapsedMs / 1000).toFixed(2)} | ${r.appliedPerSec === null ? '—' : r.appliedPerSec.toFixed(0)} | ${r.deliveriesPerSec.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.verified ? r.verified.doubleApplications : '—'} | ${r.peakRssMb.toFixed(0)} | ${r.serverCpuS.toFixed(1)} / ${r.benchCpuS.toFixed(1)} |`,
+    );
+  }
+  for (const r of rows) {
+    console.log(
+      `  ${r.name}: p99 without the first ${2 * CONCURRENCY} deliveries ${r.steadyP99.toFixed(1)} ms; slowest ${r.maxMs.toFixed(1)} ms`,
     );
   }
   for (const r of rows) {
@@ -420,26 +478,31 @@ async function main(): Promise<void> {
     `server notification benchmark: ${BATCHES} batches × ${RECORDS} records, ${COPIES} deliveries each, concurrency ${CONCURRENCY}`,
   );
   try {
-    // ---- SQLite
-    const sqliteUrl = join(dir, 'server.db');
-    const sqliteDb = await openDatabase<ServerDB>(sqliteUrl);
-    const prepSqlite = await prepare(sqliteDb, dir, 'sqlite');
-    await sqliteDb.close();
+    let ceilingDone = false;
+    /** The ceiling: a bare node:http child answering the same bodies. */
+    const ceiling = async (bodies: string[]) => {
+      if (ceilingDone) return;
+      ceilingDone = true;
+      const bare = await startChild('bare');
+      const bareRun = await load([bare.url], bodies);
+      rows.push(row('bare node:http (ceiling)', bareRun, await finish([bare])));
+    };
 
-    // ---- the ceiling, with the same bodies
-    const bare = await startChild('bare');
-    const bareRun = await load([bare.url], prepSqlite.bodies);
-    rows.push(row('bare node:http (ceiling)', bareRun, await bare.ask<number>('stats', 'peakRss')));
-    await bare.ask('stop', 'stopped');
-
-    const one = await startChild('server', { BENCH_DB_URL: sqliteUrl, BENCH_GATEWAY: prepSqlite.gateway });
-    const sqliteRun = await load([one.url], prepSqlite.bodies);
-    const sqliteRss = await one.ask<number>('stats', 'peakRss');
-    await one.ask('stop', 'stopped');
-    const check = await openDatabase<ServerDB>(sqliteUrl);
-    rows.push(row('SQLite, 1 server', sqliteRun, sqliteRss, await verify(check)));
-    await check.close();
-    await prepSqlite.close();
+    // ---- SQLite, one instance
+    if (process.env['BENCH_SQLITE'] !== 'off') {
+      const sqliteUrl = join(dir, 'server.db');
+      const sqliteDb = await openDatabase<ServerDB>(sqliteUrl);
+      const prepSqlite = await prepare(sqliteDb, dir, 'sqlite');
+      await sqliteDb.close();
+      await ceiling(prepSqlite.bodies);
+      const one = await startChild('server', { BENCH_DB_URL: sqliteUrl, BENCH_GATEWAY: prepSqlite.gateway });
+      const sqliteRun = await load([one.url], prepSqlite.bodies);
+      const stats = await finish([one]);
+      const check = await openDatabase<ServerDB>(sqliteUrl);
+      rows.push(row('SQLite, 1 server', sqliteRun, stats, await verify(check)));
+      await check.close();
+      await prepSqlite.close();
+    }
 
     // ---- PostgreSQL, two instances
     if (process.env['BENCH_PG'] !== 'off') {
@@ -448,18 +511,14 @@ async function main(): Promise<void> {
         const pgDb = await openDatabase<ServerDB>(cluster.url);
         const prepPg = await prepare(pgDb, dir, 'postgres');
         await pgDb.close();
+        await ceiling(prepPg.bodies);
         const env = { BENCH_DB_URL: cluster.url, BENCH_GATEWAY: prepPg.gateway };
         const a = await startChild('server', env);
         const b = await startChild('server', env);
         const pgRun = await load([a.url, b.url], prepPg.bodies);
-        const rss = Math.max(
-          await a.ask<number>('stats', 'peakRss'),
-          await b.ask<number>('stats', 'peakRss'),
-        );
-        await a.ask('stop', 'stopped');
-        await b.ask('stop', 'stopped');
+        const stats = await finish([a, b]);
         const pgCheck = await openDatabase<ServerDB>(cluster.url);
-        rows.push(row('PostgreSQL, 2 servers', pgRun, rss, await verify(pgCheck)));
+        rows.push(row('PostgreSQL, 2 servers', pgRun, stats, await verify(pgCheck)));
         await pgCheck.close();
         await prepPg.close();
       } finally {
