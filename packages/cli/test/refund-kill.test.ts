@@ -61,8 +61,14 @@ it('killed with kill -9 while a batch is on the wire, then resumed: every trade 
   // The next reply is held back 3 s (after the gateway accepted the batch): kill the CLI while it waits for it.
   // Its notification is held back 5 s, so that the resumed run has to ask the gateway about it first.
   await faults({ slowResponseMs: 3000, notify: { delayMs: 5000 } });
-  await waitFor(/batch (9|10)\/30 \d+: sending/);
-  const inFlight = [...err.matchAll(/batch (\d+)\/30 (\d+): sending/g)].at(-1)![2]!;
+  // The first batch sent after the faults were set.
+  const mark = err.length;
+  const sent = /batch \d+\/30 (\d+): sending/;
+  for (const end = Date.now() + 20_000; !sent.test(err.slice(mark)); ) {
+    if (Date.now() > end) throw new Error(`no batch sent after the faults were set:\n${err}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  const inFlight = sent.exec(err.slice(mark))![1]!;
   // Once the gateway has accepted it (its reply is still held back), kill the CLI.
   for (const end = Date.now() + 10_000; !(await h.sandboxBatches()).some((b) => b.batch_no === inFlight); ) {
     if (Date.now() > end) throw new Error(`the sandbox never got batch ${inFlight}`);

@@ -2,7 +2,7 @@
  * Outcomes of a bulk run, per input line, taken from the server's batch records (which the notifications fill):
  * the summary (refunded / failed by code / pending), the CSV report and the JSON summary.
  */
-import { writeFileSync } from 'node:fs';
+import { closeSync, openSync, renameSync, writeSync } from 'node:fs';
 import { formatYuan, lookupCode } from '@alirefund/protocol';
 import type { BatchState } from '@alirefund/server';
 import type { BulkItem } from './validate.js';
@@ -35,45 +35,51 @@ export interface RecordOutcomeRow {
   succeeded: number | null;
 }
 
-/** Maps each file item to its outcome. `batchOf[i]` is the batch_no and 1-based seq of item i, if created. */
-export function lineResults(
+/** The outcome of one line whose batch is in `batch` (null: not created) with its record `r` (seq-matched). */
+function outcomeOf(
+  it: BulkItem,
+  batchNo: string | null,
+  b: BatchOutcomeRow | null,
+  r: RecordOutcomeRow | undefined,
+): LineResult {
+  const base = { line: it.line, tradeNo: it.tradeNo, amountFen: it.amountFen, reason: it.reason, batchNo };
+  if (batchNo === null || !b) return { ...base, outcome: 'pending', code: 'NOT_CREATED', refundedFen: 0 };
+  switch (b.state) {
+    case 'finished':
+      return r && Number(r.succeeded) === 1
+        ? {
+            ...base,
+            outcome: 'refunded',
+            code: r.result_code ?? 'SUCCESS',
+            refundedFen: Number(r.result_amount_fen ?? it.amountFen),
+          }
+        : { ...base, outcome: 'failed', code: r?.result_code ?? 'NO_RESULT', refundedFen: 0 };
+    case 'rejected':
+      return { ...base, outcome: 'failed', code: b.gateway_code ?? 'REJECTED', refundedFen: 0 };
+    case 'cancelled':
+      return { ...base, outcome: 'failed', code: 'BATCH_CANCELLED', refundedFen: 0 };
+    case 'resubmit_manually':
+      return { ...base, outcome: 'failed', code: 'RESUBMIT_MANUALLY', refundedFen: 0 };
+    default:
+      return { ...base, outcome: 'pending', code: b.state.toUpperCase(), refundedFen: 0 };
+  }
+}
+
+/** Outcomes of the file items `first_item … first_item+item_count-1`, carried by batch `batch_no` (null: none). */
+export function batchResults(
   items: readonly BulkItem[],
-  batchOf: ReadonlyArray<{ batchNo: string; seq: number } | undefined>,
-  batches: ReadonlyMap<string, BatchOutcomeRow>,
-  records: ReadonlyMap<string, RecordOutcomeRow>,
+  m: { batch_no: string | null; first_item: number; item_count: number },
+  batch: BatchOutcomeRow | null,
+  records: readonly RecordOutcomeRow[],
 ): LineResult[] {
-  return items.map((it, i) => {
-    const base = {
-      line: it.line,
-      tradeNo: it.tradeNo,
-      amountFen: it.amountFen,
-      reason: it.reason,
-      refundedFen: 0,
-    };
-    const at = batchOf[i];
-    if (!at) return { ...base, batchNo: null, outcome: 'pending', code: 'NOT_CREATED' };
-    const b = batches.get(at.batchNo);
-    const state = b?.state ?? 'draft';
-    const r = records.get(`${at.batchNo}#${at.seq}`);
-    if (state === 'finished') {
-      if (r && Number(r.succeeded) === 1)
-        return {
-          ...base,
-          batchNo: at.batchNo,
-          outcome: 'refunded',
-          code: r.result_code ?? 'SUCCESS',
-          refundedFen: Number(r.result_amount_fen ?? it.amountFen),
-        };
-      return { ...base, batchNo: at.batchNo, outcome: 'failed', code: r?.result_code ?? 'NO_RESULT' };
-    }
-    if (state === 'rejected')
-      return { ...base, batchNo: at.batchNo, outcome: 'failed', code: b?.gateway_code ?? 'REJECTED' };
-    if (state === 'cancelled')
-      return { ...base, batchNo: at.batchNo, outcome: 'failed', code: 'BATCH_CANCELLED' };
-    if (state === 'resubmit_manually')
-      return { ...base, batchNo: at.batchNo, outcome: 'failed', code: 'RESUBMIT_MANUALLY' };
-    return { ...base, batchNo: at.batchNo, outcome: 'pending', code: state.toUpperCase() };
-  });
+  const bySeq = new Map<number, RecordOutcomeRow>();
+  for (const r of records) bySeq.set(Number(r.seq), r);
+  const out: LineResult[] = [];
+  for (let k = 0; k < m.item_count; k++) {
+    const it = items[m.first_item + k];
+    if (it) out.push(outcomeOf(it, m.batch_no, batch, bySeq.get(k + 1)));
+  }
+  return out;
 }
 
 export interface Summary {
@@ -83,32 +89,41 @@ export interface Summary {
   pending: { lines: number; amountFen: number; amount: string; byState: Record<string, number> };
 }
 
-export function summarize(results: readonly LineResult[]): Summary {
-  const s = {
-    refunded: { lines: 0, amountFen: 0 },
-    failed: { lines: 0, amountFen: 0, byCode: {} as Record<string, number> },
-    pending: { lines: 0, amountFen: 0, byState: {} as Record<string, number> },
-  };
-  for (const r of results) {
-    if (r.outcome === 'refunded') {
-      s.refunded.lines++;
-      s.refunded.amountFen += r.refundedFen;
-    } else if (r.outcome === 'failed') {
-      s.failed.lines++;
-      s.failed.amountFen += r.amountFen;
-      s.failed.byCode[r.code] = (s.failed.byCode[r.code] ?? 0) + 1;
-    } else {
-      s.pending.lines++;
-      s.pending.amountFen += r.amountFen;
-      s.pending.byState[r.code] = (s.pending.byState[r.code] ?? 0) + 1;
-    }
-  }
+/** Adds up line outcomes into a {@link Summary}. */
+export function summaryAccumulator(): { add(r: LineResult): void; summary(): Summary } {
+  let lines = 0;
+  const refunded = { lines: 0, amountFen: 0 };
+  const failed = { lines: 0, amountFen: 0, byCode: {} as Record<string, number> };
+  const pending = { lines: 0, amountFen: 0, byState: {} as Record<string, number> };
   return {
-    lines: results.length,
-    refunded: { ...s.refunded, amount: formatYuan(s.refunded.amountFen) },
-    failed: { ...s.failed, amount: formatYuan(s.failed.amountFen) },
-    pending: { ...s.pending, amount: formatYuan(s.pending.amountFen) },
+    add(r) {
+      lines++;
+      if (r.outcome === 'refunded') {
+        refunded.lines++;
+        refunded.amountFen += r.refundedFen;
+      } else if (r.outcome === 'failed') {
+        failed.lines++;
+        failed.amountFen += r.amountFen;
+        failed.byCode[r.code] = (failed.byCode[r.code] ?? 0) + 1;
+      } else {
+        pending.lines++;
+        pending.amountFen += r.amountFen;
+        pending.byState[r.code] = (pending.byState[r.code] ?? 0) + 1;
+      }
+    },
+    summary: () => ({
+      lines,
+      refunded: { ...refunded, amount: formatYuan(refunded.amountFen) },
+      failed: { ...failed, amount: formatYuan(failed.amountFen) },
+      pending: { ...pending, amount: formatYuan(pending.amountFen) },
+    }),
   };
+}
+
+export function summarize(results: readonly LineResult[]): Summary {
+  const acc = summaryAccumulator();
+  for (const r of results) acc.add(r);
+  return acc.summary();
 }
 
 /** The summary as an aligned text table. */
@@ -141,23 +156,48 @@ function meaning(code: string): string {
   return m;
 }
 
-/** Writes the report: every input line with its final outcome (CSV, UTF-8, header row). */
+function reportLine(r: LineResult): string {
+  return [
+    String(r.line),
+    r.tradeNo,
+    formatYuan(r.amountFen),
+    csvField(r.reason),
+    r.batchNo ?? '',
+    r.outcome,
+    r.code,
+    formatYuan(r.refundedFen),
+    csvField(r.outcome === 'pending' ? `batch ${r.code.toLowerCase()}` : meaning(r.code)),
+  ].join(',');
+}
+
+const REPORT_HEADER = 'line,trade_no,amount,reason,batch_no,outcome,code,refunded_amount,detail';
+
+/**
+ * The report, written as results come: every input line with its final outcome (CSV, UTF-8, header row). It is
+ * written to `path.tmp` and renamed at close, so a report is never half written.
+ */
+export function openReport(path: string): { write(results: readonly LineResult[]): void; close(): void } {
+  const tmp = `${path}.tmp`;
+  const fd = openSync(tmp, 'w');
+  writeSync(fd, `${REPORT_HEADER}\n`);
+  let closed = false;
+  return {
+    write(results) {
+      if (results.length === 0) return;
+      writeSync(fd, `${results.map(reportLine).join('\n')}\n`);
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      closeSync(fd);
+      renameSync(tmp, path);
+    },
+  };
+}
+
+/** Writes the whole report at once. */
 export function writeReport(path: string, results: readonly LineResult[]): void {
-  const out: string[] = ['line,trade_no,amount,reason,batch_no,outcome,code,refunded_amount,detail'];
-  for (const r of results) {
-    out.push(
-      [
-        String(r.line),
-        r.tradeNo,
-        formatYuan(r.amountFen),
-        csvField(r.reason),
-        r.batchNo ?? '',
-        r.outcome,
-        r.code,
-        formatYuan(r.refundedFen),
-        csvField(r.outcome === 'pending' ? `batch ${r.code.toLowerCase()}` : meaning(r.code)),
-      ].join(','),
-    );
-  }
-  writeFileSync(path, `${out.join('\n')}\n`);
+  const r = openReport(path);
+  r.write(results);
+  r.close();
 }

@@ -16,6 +16,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { resolve } from 'node:path';
 import { buildRefundQuery, formatYuan, lookupCode, sendRefundQuery } from '@alirefund/protocol';
 import {
@@ -34,16 +36,7 @@ import {
 import { Hono } from 'hono';
 import { type LineIssue, parseInput } from '../bulk/input.js';
 import { Progress } from '../bulk/progress.js';
-import {
-  type BatchOutcomeRow,
-  type LineResult,
-  lineResults,
-  type RecordOutcomeRow,
-  type Summary,
-  summarize,
-  summaryTable,
-  writeReport,
-} from '../bulk/report.js';
+import { batchResults, openReport, type Summary, summaryAccumulator, summaryTable } from '../bulk/report.js';
 import {
   claimRun,
   findRun,
@@ -189,6 +182,8 @@ export async function runRefund(opts: RefundOptions, io: Io): Promise<number> {
         'the file is not valid UTF-8 (saved as GBK?); save it as UTF-8 — the charset sent to Alipay is ALIPAY_INPUT_CHARSET',
     });
   }
+  const t0 = performance.now();
+  const timings: Record<string, number> = {};
   const parsed = parseInput(file, text);
   const checked = validateRows(parsed.rows, { charset: settings.alipay.inputCharset, mode });
   const items = checked.items;
@@ -227,15 +222,19 @@ export async function runRefund(opts: RefundOptions, io: Io): Promise<number> {
       throw new CliError(
         `this file was already run with --mode ${run.mode} (run ${runId.slice(0, 12)}); run it again with --mode ${run.mode} to resume it, or change the file for a new run`,
       );
-    let mapping = run ? await recoverMapping(server, run, items) : [];
+    const mapping = run ? await recoverMapping(server, run, items) : [];
     const resuming = mapping.length > 0;
 
     if (!resuming) {
       if (issues.length === 0) {
-        const trades = await server.services.trades.getMany([...new Set(items.map((i) => i.tradeNo))]);
-        issues.push(...checkAgainstTrades(items, trades, settings.alipay.partner));
-        issues.sort((a, b) => a.line - b.line);
+        for (let i = 0; i < items.length; i += 5000) {
+          const chunk = items.slice(i, i + 5000);
+          const trades = await server.services.trades.getMany(chunk.map((c) => c.tradeNo));
+          issues.push(...checkAgainstTrades(chunk, trades, settings.alipay.partner));
+        }
       }
+      timings.validateMs = Math.round(performance.now() - t0);
+      collectGarbage();
       if (issues.length > 0) {
         printIssues(io, opts.file, issues, json);
         return EXIT.invalid;
@@ -281,44 +280,6 @@ export async function runRefund(opts: RefundOptions, io: Io): Promise<number> {
         heartbeat_at: null,
       };
       await saveRun(server.database, run);
-      await claim();
-      const created = await server.services.refunds.createBatches(
-        items.map(({ line: _line, ...item }) => item),
-        { mode, batchSize: run.batch_size, actor, queue: false },
-      );
-      if (created.issues.length > 0) {
-        printIssues(
-          io,
-          opts.file,
-          created.issues.map((i) => ({
-            line: i.index === null ? 0 : (items[i.index]?.line ?? 0),
-            field: i.field === 'tradeNo' ? 'trade_no' : i.field,
-            code: i.code,
-            message: i.message,
-          })),
-          json,
-        );
-        return EXIT.invalid;
-      }
-      let first = 0;
-      mapping = created.batches.map((b, idx) => {
-        const row: RunBatch = {
-          run_id: runId,
-          idx,
-          batch_no: b.batchNo,
-          first_item: first,
-          item_count: b.recordCount,
-          first_line: items[first]!.line,
-          last_line: items[first + b.recordCount - 1]!.line,
-        };
-        first += b.recordCount;
-        return row;
-      });
-      await saveRunBatches(server.database, mapping);
-      await setRunState(server.database, runId, 'created', new Date().toISOString());
-      progress.line(
-        `run ${runId.slice(0, 12)}: ${items.length} line(s), ${formatYuan(totalFen)} yuan in ${mapping.length} ${mode} batch(es) of up to ${run.batch_size}; persisted before sending`,
-      );
     } else {
       if (opts.batchSize !== undefined && run && batchSize !== run.batch_size)
         progress.line(
@@ -330,13 +291,67 @@ export async function runRefund(opts: RefundOptions, io: Io): Promise<number> {
     }
 
     if (opts.dryRun) {
-      const res = await finish(server, items, mapping, reportPath, { kind: 'complete' }, false);
+      const res = await finish(server, items, mapping, reportPath, false);
       io.stdout(
         `dry run: run ${runId.slice(0, 12)} exists; nothing was sent.\n${summaryTable(res.summary)}\n`,
       );
       return EXIT.ok;
     }
     await claim();
+
+    // 2. Persist the batches (all of them, before anything is sent), a few at a time so that memory stays flat.
+    const covered = mapping.reduce((n, m) => n + m.item_count, 0);
+    if (covered < items.length && run) {
+      const tc = performance.now();
+      const perCall = Math.max(1, Math.floor(10_000 / run.batch_size)) * run.batch_size;
+      for (let start = covered; start < items.length; start += perCall) {
+        const slice = items.slice(start, start + perCall);
+        const created = await server.services.refunds.createBatches(
+          slice.map(({ line: _line, ...item }) => item),
+          { mode, batchSize: run.batch_size, actor, queue: false },
+        );
+        if (created.issues.length > 0) {
+          printIssues(
+            io,
+            opts.file,
+            created.issues.map((i) => ({
+              line: i.index === null ? 0 : (slice[i.index]?.line ?? 0),
+              field: i.field === 'tradeNo' ? 'trade_no' : i.field,
+              code: i.code,
+              message: i.message,
+            })),
+            json,
+          );
+          if (mapping.length > 0)
+            io.stderr(
+              `${mapping.length} batch(es) of this run were already created (drafts, nothing sent); cancel them in the console to free their trades, or fix the database and run the same command again\n`,
+            );
+          return EXIT.invalid;
+        }
+        let first = start;
+        const rows = created.batches.map((b) => {
+          const row: RunBatch = {
+            run_id: runId,
+            idx: mapping.length,
+            batch_no: b.batchNo,
+            first_item: first,
+            item_count: b.recordCount,
+            first_line: items[first]!.line,
+            last_line: items[first + b.recordCount - 1]!.line,
+          };
+          mapping.push(row);
+          first += b.recordCount;
+          return row;
+        });
+        await saveRunBatches(server.database, rows);
+        collectGarbage();
+      }
+      await setRunState(server.database, runId, 'created', new Date().toISOString());
+      timings.createMs = Math.round(performance.now() - tc);
+      progress.line(
+        `run ${runId.slice(0, 12)}: ${items.length} line(s), ${formatYuan(run.total_fen)} yuan in ${mapping.length} ${mode} batch(es) of up to ${run.batch_size}; persisted before sending`,
+      );
+    }
 
     // 3. Results: our own notify endpoint with --serve, else `alirefund serve` on the same database.
     const forms = new Map<string, string>();
@@ -362,6 +377,7 @@ export async function runRefund(opts: RefundOptions, io: Io): Promise<number> {
     }
 
     process.on('SIGINT', onSigint);
+    const ts = performance.now();
     const end = await drive({
       server,
       settings,
@@ -382,7 +398,10 @@ export async function runRefund(opts: RefundOptions, io: Io): Promise<number> {
       },
     });
     progress.finish();
-    const res = await finish(server, items, mapping, reportPath, end, true);
+    timings.submitMs = Math.round(performance.now() - ts);
+    const tr = performance.now();
+    const res = await finish(server, items, mapping, reportPath, true);
+    timings.reportMs = Math.round(performance.now() - tr);
     if (end.kind === 'complete')
       await setRunState(server.database, runId, 'complete', new Date().toISOString());
     const exitCode =
@@ -414,6 +433,7 @@ export async function runRefund(opts: RefundOptions, io: Io): Promise<number> {
             batches: mapping.length,
             ...res.summary,
             report: reportPath,
+            timings,
             ...(end.kind === 'outcome_unknown'
               ? { attention: { batchNo: end.batchNo, code: end.code, message: end.message, command: next } }
               : {}),
@@ -453,39 +473,51 @@ export async function runRefund(opts: RefundOptions, io: Io): Promise<number> {
   }
 }
 
-/** The run's batches; rebuilt from srv_batches (created_by = the run's actor) when the mapping was not saved. */
+/**
+ * The run's batches, in file order, rebuilt from srv_batches (created_by = the run's actor; each batch found by
+ * its first record's trade), so that batches persisted just before a crash, whose mapping row was not written
+ * yet, are found and never re-created. A batch re-created under a fresh batch_no replaces the old one.
+ */
 async function recoverMapping(
   server: AlirefundServer,
   run: Run,
   items: readonly BulkItem[],
 ): Promise<RunBatch[]> {
   const saved = await runBatches(server.database, run.run_id);
-  if (saved.length > 0) return saved;
   const rows = await server.database.db
-    .selectFrom('srv_batches')
-    .select(['batch_no', 'group_index', 'record_count', 'created_at', 'state'])
-    .where('created_by', '=', run.actor)
-    .orderBy('group_index')
-    .orderBy('created_at')
+    .selectFrom('srv_batches as b')
+    .innerJoin('srv_batch_records as r', (j) => j.onRef('r.batch_no', '=', 'b.batch_no').on('r.seq', '=', 1))
+    .select(['b.batch_no', 'b.record_count', 'b.created_at', 'r.trade_no'])
+    .where('b.created_by', '=', run.actor)
+    .orderBy('b.created_at')
     .execute();
-  const byIndex = new Map<number, (typeof rows)[number]>();
-  for (const r of rows) byIndex.set(Number(r.group_index), r); // the latest one per index (a re-created batch)
-  let first = 0;
+  if (rows.length === 0) return saved;
+  const indexOf = new Map(items.map((it, i) => [it.tradeNo, i]));
+  const byFirst = new Map<number, { batchNo: string; count: number }>();
+  for (const r of rows) {
+    const at = indexOf.get(r.trade_no);
+    if (at === undefined) continue;
+    byFirst.set(at, { batchNo: r.batch_no, count: Number(r.record_count) }); // the latest wins (re-created)
+  }
   const mapping: RunBatch[] = [];
-  for (const [k, r] of [...byIndex.entries()].sort((a, b) => a[0] - b[0])) {
-    const count = Number(r.record_count);
+  let next = 0;
+  for (const [first, b] of [...byFirst.entries()].sort((x, y) => x[0] - y[0])) {
+    if (first !== next)
+      throw new CliError(
+        `run ${run.run_id.slice(0, 12)}: its batches in the database do not line up with the file (expected one starting at item ${next + 1}, found one at ${first + 1}); look at the batches created by ${run.actor} in the console`,
+      );
     mapping.push({
       run_id: run.run_id,
-      idx: k - 1,
-      batch_no: r.batch_no,
+      idx: mapping.length,
+      batch_no: saved[mapping.length]?.batch_no ?? b.batchNo,
       first_item: first,
-      item_count: count,
+      item_count: b.count,
       first_line: items[first]?.line ?? 0,
-      last_line: items[first + count - 1]?.line ?? 0,
+      last_line: items[first + b.count - 1]?.line ?? 0,
     });
-    first += count;
+    next = first + b.count;
   }
-  await saveRunBatches(server.database, mapping);
+  await saveRunBatches(server.database, mapping.slice(saved.length));
   return mapping;
 }
 
@@ -587,6 +619,7 @@ async function drive(ctx: DriveContext): Promise<RunEnd> {
       failed += bad;
       if (!reported.has(m.batch_no)) {
         reported.add(m.batch_no);
+        if (reported.size % 10 === 0) collectGarbage();
         progress.update({
           recordsDone,
           recordsTotal: totalRecords,
@@ -774,38 +807,47 @@ async function presentPwd(
   }
 }
 
+/** Outcomes per line, batch by batch (memory stays flat), written to the report as they come. */
 async function finish(
   server: AlirefundServer,
   items: readonly BulkItem[],
   mapping: readonly RunBatch[],
   reportPath: string,
-  _end: RunEnd,
   write: boolean,
-): Promise<{ results: LineResult[]; summary: Summary }> {
-  const batchOf: Array<{ batchNo: string; seq: number } | undefined> = new Array(items.length);
-  for (const m of mapping)
-    for (let k = 0; k < m.item_count; k++) batchOf[m.first_item + k] = { batchNo: m.batch_no, seq: k + 1 };
-  const nos = mapping.map((m) => m.batch_no);
-  const batches = new Map<string, BatchOutcomeRow>();
-  const records = new Map<string, RecordOutcomeRow>();
-  for (let i = 0; i < nos.length; i += 200) {
-    const chunk = nos.slice(i, i + 200);
-    const bs = await server.database.db
-      .selectFrom('srv_batches')
-      .select(['batch_no', 'state', 'gateway_code'])
-      .where('batch_no', 'in', chunk)
-      .execute();
-    for (const b of bs) batches.set(b.batch_no, b);
-    const rs = await server.database.db
-      .selectFrom('srv_batch_records')
-      .select(['batch_no', 'seq', 'result_code', 'result_amount_fen', 'succeeded'])
-      .where('batch_no', 'in', chunk)
-      .execute();
-    for (const r of rs) records.set(`${r.batch_no}#${Number(r.seq)}`, r);
+): Promise<{ summary: Summary }> {
+  const report = write ? openReport(reportPath) : null;
+  const acc = summaryAccumulator();
+  let covered = 0;
+  try {
+    for (const m of mapping) {
+      const batch = await server.database.db
+        .selectFrom('srv_batches')
+        .select(['batch_no', 'state', 'gateway_code'])
+        .where('batch_no', '=', m.batch_no)
+        .executeTakeFirst();
+      const records = await server.database.db
+        .selectFrom('srv_batch_records')
+        .select(['batch_no', 'seq', 'result_code', 'result_amount_fen', 'succeeded'])
+        .where('batch_no', '=', m.batch_no)
+        .execute();
+      const results = batchResults(items, m, batch ?? null, records);
+      for (const r of results) acc.add(r);
+      report?.write(results);
+      covered = Math.max(covered, m.first_item + m.item_count);
+    }
+    // Lines of batches not created yet.
+    const rest = batchResults(
+      items,
+      { batch_no: null, first_item: covered, item_count: items.length - covered },
+      null,
+      [],
+    );
+    for (const r of rest) acc.add(r);
+    report?.write(rest);
+  } finally {
+    report?.close();
   }
-  const results = lineResults(items, batchOf, batches, records);
-  if (write) writeReport(reportPath, results);
-  return { results, summary: summarize(results) };
+  return { summary: acc.summary() };
 }
 
 /** The part of `alirefund refund --help` after the options. */
@@ -846,6 +888,22 @@ Examples:
   alirefund refund --file refunds.csv --dry-run
   ALIREFUND_PUBLIC_URL=http://shop.example.com:3000 alirefund refund --file refunds.csv --serve --batch-size 200
   alirefund refund --file refunds.jsonl --mode pwd --serve --json`;
+
+/**
+ * A full garbage collection, when the runtime lets us have one. A bulk run allocates a lot of short-lived
+ * objects per batch (records, SQL, notification bodies); collecting between batches keeps the peak RSS flat
+ * (issue 5: < 300 MB for 100,000 lines) for a few milliseconds per call.
+ */
+const collectGarbage: () => void = (() => {
+  try {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as unknown;
+    if (typeof gc === 'function') return () => (gc as () => void)();
+  } catch {
+    // not available: V8 collects on its own schedule
+  }
+  return () => {};
+})();
 
 /** Whether the owner of a run (`host:pid`) may still be running: false only for a process of this host that is gone. */
 function ownerAlive(owner: string): boolean {
