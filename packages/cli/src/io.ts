@@ -23,6 +23,11 @@ export interface Io {
 }
 
 export function processIo(): Io {
+  // A closed pipe (`alirefund errors | head`) is not an error of ours: stop writing quietly.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
   return {
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),
