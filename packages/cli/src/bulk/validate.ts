@@ -7,13 +7,12 @@
 import {
   type Charset,
   type DetailRecord,
-  formatYuan,
   MAX_ISSUES,
   parseYuan,
   type RefundMode,
   validateDetailRecords,
 } from '@alirefund/protocol';
-import { MAX_REFUNDS_PER_TRADE, type RefundItem, type TradeView } from '@alirefund/server';
+import { type RefundItem, type TradeView, tradeRefundIssues } from '@alirefund/server';
 import { type InputRow, type LineIssue, royaltyItem } from './input.js';
 
 /** A row that passed the file checks, ready for the server's createBatches. */
@@ -138,57 +137,11 @@ export function checkAgainstTrades(
   trades: ReadonlyMap<string, TradeView>,
   partner: string,
 ): LineIssue[] {
+  const column = { tradeNo: 'trade_no', amount: 'amount', royalties: 'royalty_from' } as const;
   const issues: LineIssue[] = [];
   for (const it of items) {
-    const t = trades.get(it.tradeNo);
-    const add = (field: string, code: string, message: string) =>
-      issues.push({ line: it.line, field, code, message });
-    if (!t) {
-      add(
-        'trade_no',
-        'TRADE_NOT_FOUND',
-        `trade ${it.tradeNo} is not registered in the merchant database; register or import it first (POST /api/trades or the console's import)`,
-      );
-      continue;
-    }
-    if (t.partner !== partner) {
-      add(
-        'trade_no',
-        'NOT_THIS_PARTNERS_TRADE',
-        `trade ${it.tradeNo} belongs to partner ${t.partner}, not ${partner}`,
-      );
-      continue;
-    }
-    if (t.openBatchNo !== null) {
-      add(
-        'trade_no',
-        'TRADE_IN_OPEN_BATCH',
-        `trade ${it.tradeNo} is already in open batch ${t.openBatchNo}; wait for its result (or cancel it) first`,
-      );
-      continue;
-    }
-    if (t.refundCount >= MAX_REFUNDS_PER_TRADE) {
-      add(
-        'trade_no',
-        'REFUND_LIMIT_REACHED',
-        `trade ${it.tradeNo} already has ${t.refundCount} refunds (at most 99)`,
-      );
-      continue;
-    }
-    const refundable = t.paidFen - t.refundedFen - t.reservedFen;
-    if (it.amountFen > refundable) {
-      add(
-        'amount',
-        'EXCEEDS_REFUNDABLE',
-        `${formatYuan(it.amountFen)} yuan is more than the refundable ${formatYuan(Math.max(0, refundable))} yuan of trade ${it.tradeNo} (paid ${formatYuan(t.paidFen)}, refunded ${formatYuan(t.refundedFen)})`,
-      );
-    }
-    if ((it.royalties ?? []).length > 0 && !t.hasRoyalty) {
-      add(
-        'royalty_from',
-        'NO_ROYALTY_ON_TRADE',
-        `trade ${it.tradeNo} was paid without royalty parts to pull back`,
-      );
+    for (const i of tradeRefundIssues(it, trades.get(it.tradeNo), partner)) {
+      issues.push({ line: it.line, field: column[i.field], code: i.code, message: i.message });
     }
   }
   return issues;

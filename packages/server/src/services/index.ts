@@ -81,10 +81,12 @@ export type {
   CreateBatchesOptions,
   CreateBatchesResult,
   PreviewResult,
+  RefundCheckItem,
   RefundItem,
   RefundService,
   Resolution,
 } from './refunds.js';
+export { tradeRefundIssues } from './refunds.js';
 export {
   DEFAULT_RECONCILE_OLDER_THAN_MS,
   RECONCILE_STATES,

@@ -320,48 +320,7 @@ export function createRefundService(
   function checkAgainstTrades(items: readonly RefundItem[], found: Map<string, TradeView>): ItemIssue[] {
     const issues: ItemIssue[] = [];
     items.forEach((it, index) => {
-      const t = found.get(it.tradeNo);
-      const add = (field: string, code: string, message: string) =>
-        issues.push({ index, field, code, message });
-      if (!t) {
-        add(
-          'tradeNo',
-          'TRADE_NOT_FOUND',
-          `trade ${it.tradeNo} is not registered here; register or import it first`,
-        );
-        return;
-      }
-      if (t.openBatchNo !== null) {
-        add(
-          'tradeNo',
-          'TRADE_IN_OPEN_BATCH',
-          `trade ${it.tradeNo} is already in open batch ${t.openBatchNo}; wait for its result (or cancel it) first`,
-        );
-        return;
-      }
-      if (t.refundCount >= MAX_REFUNDS_PER_TRADE) {
-        add(
-          'tradeNo',
-          'REFUND_LIMIT_REACHED',
-          `trade ${it.tradeNo} already has ${t.refundCount} refunds (at most 99)`,
-        );
-        return;
-      }
-      const refundable = t.paidFen - t.refundedFen - t.reservedFen;
-      if (it.amountFen > refundable) {
-        add(
-          'amount',
-          'EXCEEDS_REFUNDABLE',
-          `${formatYuan(it.amountFen)} yuan is more than the refundable ${formatYuan(Math.max(0, refundable))} yuan of trade ${it.tradeNo} (paid ${formatYuan(t.paidFen)}, refunded ${formatYuan(t.refundedFen)}${t.reservedFen > 0 ? `, reserved ${formatYuan(t.reservedFen)}` : ''})`,
-        );
-      }
-      if ((it.royalties ?? []).length > 0 && !t.hasRoyalty) {
-        add(
-          'royalties',
-          'NO_ROYALTY_ON_TRADE',
-          `trade ${it.tradeNo} was paid without royalty parts to pull back`,
-        );
-      }
+      for (const i of tradeRefundIssues(it, found.get(it.tradeNo))) issues.push({ index, ...i });
     });
     return issues;
   }
@@ -860,4 +819,73 @@ export async function explainState(
     `cannot ${action} batch ${batchNo}: it is ${row.state}${row.applied_at ? ' (its notification was applied)' : ''}; allowed from ${allowed.join(', ')}`,
     'state',
   );
+}
+
+/** A refund item as far as the local checks need it. */
+export interface RefundCheckItem {
+  tradeNo: string;
+  amountFen: number;
+  royalties?: readonly unknown[] | undefined;
+}
+
+/**
+ * What the merchant's own records say against refunding `item` (what createBatches would refuse): the trade is
+ * registered, belongs to `partner` (when given), is not reserved by an open batch, has fewer than 99 refunds, its
+ * refundable balance (paid − refunded − reserved) covers the amount, and royalty parts exist to pull back.
+ * Shared by createBatches and the CLI's whole-file validation. Fields: `tradeNo`, `amount`, `royalties`.
+ */
+export function tradeRefundIssues(
+  item: RefundCheckItem,
+  t: TradeView | undefined,
+  partner?: string,
+): Array<{ field: 'tradeNo' | 'amount' | 'royalties'; code: string; message: string }> {
+  const out: Array<{ field: 'tradeNo' | 'amount' | 'royalties'; code: string; message: string }> = [];
+  if (!t) {
+    out.push({
+      field: 'tradeNo',
+      code: 'TRADE_NOT_FOUND',
+      message: `trade ${item.tradeNo} is not registered in the merchant database; register or import it first (POST /api/trades or the console's import)`,
+    });
+    return out;
+  }
+  if (partner !== undefined && t.partner !== partner) {
+    out.push({
+      field: 'tradeNo',
+      code: 'NOT_THIS_PARTNERS_TRADE',
+      message: `trade ${item.tradeNo} belongs to partner ${t.partner}, not ${partner}`,
+    });
+    return out;
+  }
+  if (t.openBatchNo !== null) {
+    out.push({
+      field: 'tradeNo',
+      code: 'TRADE_IN_OPEN_BATCH',
+      message: `trade ${item.tradeNo} is already in open batch ${t.openBatchNo}; wait for its result (or cancel it) first`,
+    });
+    return out;
+  }
+  if (t.refundCount >= MAX_REFUNDS_PER_TRADE) {
+    out.push({
+      field: 'tradeNo',
+      code: 'REFUND_LIMIT_REACHED',
+      message: `trade ${item.tradeNo} already has ${t.refundCount} refunds (at most 99)`,
+    });
+    return out;
+  }
+  const refundable = t.paidFen - t.refundedFen - t.reservedFen;
+  if (item.amountFen > refundable) {
+    out.push({
+      field: 'amount',
+      code: 'EXCEEDS_REFUNDABLE',
+      message: `${formatYuan(item.amountFen)} yuan is more than the refundable ${formatYuan(Math.max(0, refundable))} yuan of trade ${item.tradeNo} (paid ${formatYuan(t.paidFen)}, refunded ${formatYuan(t.refundedFen)}${t.reservedFen > 0 ? `, reserved ${formatYuan(t.reservedFen)}` : ''})`,
+    });
+  }
+  if ((item.royalties ?? []).length > 0 && !t.hasRoyalty) {
+    out.push({
+      field: 'royalties',
+      code: 'NO_ROYALTY_ON_TRADE',
+      message: `trade ${item.tradeNo} was paid without royalty parts to pull back`,
+    });
+  }
+  return out;
 }
