@@ -172,6 +172,32 @@ export function tradeNo(): string {
 }
 
 /** A signed batch_refund_notify body. */
+/**
+ * Registers `n` trades of 10.00 yuan and creates one draft batch (not queued) refunding `amountFen` of each.
+ * Fails the test when registration or creation reports an issue.
+ */
+export async function draftBatch(
+  server: AlirefundServer,
+  n: number,
+  amountFen = 300,
+  mode: 'pwd' | 'nopwd' = 'nopwd',
+): Promise<{ batchNo: string; trades: string[] }> {
+  const trades = Array.from({ length: n }, () => tradeNo());
+  const reg = await server.services.trades.register(
+    trades.map((no) => ({ tradeNo: no, amountFen: 1000 })),
+    'test',
+  );
+  if (reg.issues.length > 0) throw new Error(`register: ${JSON.stringify(reg.issues)}`);
+  const res = await server.services.refunds.createBatches(
+    trades.map((no) => ({ tradeNo: no, amountFen, reason: '协商退款' })),
+    { mode, actor: 'test', queue: false, batchSize: 1000 },
+  );
+  if (res.issues.length > 0 || res.batches.length !== 1) {
+    throw new Error(`createBatches: ${JSON.stringify(res.issues)} (${res.batches.length} batches)`);
+  }
+  return { batchNo: res.batches[0]!.batchNo, trades };
+}
+
 export function batchNotification(input: {
   batchNo: string;
   notifyId: string;

@@ -8,6 +8,7 @@ import { dialectsUnderTest } from '@alirefund/store/testing';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   batchNotification,
+  draftBatch,
   listen,
   makeConfig,
   postNotify,
@@ -35,20 +36,7 @@ describe.each(dialectsUnderTest())('apply transaction on %s', (dialect) => {
     await t.cleanup();
   });
 
-  async function batchOf(n: number, amountFen: number) {
-    const trades = Array.from({ length: n }, () => tradeNo());
-    const reg = await t.server.services.trades.register(
-      trades.map((no) => ({ tradeNo: no, amountFen: 1000 })),
-      'test',
-    );
-    expect(reg.issues).toEqual([]);
-    const res = await t.server.services.refunds.createBatches(
-      trades.map((no) => ({ tradeNo: no, amountFen, reason: '协商退款' })),
-      { mode: 'nopwd', actor: 'test', queue: false, batchSize: 1000 },
-    );
-    expect(res.issues).toEqual([]);
-    return { batchNo: res.batches[0]!.batchNo, trades };
-  }
+  const batchOf = (n: number, amountFen: number) => draftBatch(t.server, n, amountFen);
 
   it('applies each batch once when copies with different notify_ids race over a real socket', async () => {
     const batches = await Promise.all([

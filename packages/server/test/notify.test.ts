@@ -7,6 +7,7 @@ import { dialectsUnderTest } from '@alirefund/store/testing';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   batchNotification,
+  draftBatch,
   KEY,
   listen,
   makeConfig,
@@ -35,22 +36,8 @@ describe.each(dialectsUnderTest())('batch notifications on %s', (dialect) => {
     await t.cleanup();
   });
 
-  /** Registers `n` trades of 10.00 yuan and creates one nopwd draft batch refunding `amount` yuan of each. */
-  async function batchOf(n: number, amountFen = 300, opts: { mode?: 'pwd' | 'nopwd' } = {}) {
-    const trades = Array.from({ length: n }, () => tradeNo());
-    const reg = await t.server.services.trades.register(
-      trades.map((no) => ({ tradeNo: no, amountFen: 1000 })),
-      'test',
-    );
-    expect(reg.issues).toEqual([]);
-    const res = await t.server.services.refunds.createBatches(
-      trades.map((no) => ({ tradeNo: no, amountFen, reason: '协商退款' })),
-      { mode: opts.mode ?? 'nopwd', actor: 'test', queue: false, batchSize: 1000 },
-    );
-    expect(res.issues).toEqual([]);
-    expect(res.batches).toHaveLength(1);
-    return { batchNo: res.batches[0]!.batchNo, trades };
-  }
+  const batchOf = (n: number, amountFen = 300, opts: { mode?: 'pwd' | 'nopwd' } = {}) =>
+    draftBatch(t.server, n, amountFen, opts.mode ?? 'nopwd');
 
   async function refundedOf(no: string) {
     const v = await t.server.services.trades.get(no);
