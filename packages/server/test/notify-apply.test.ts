@@ -16,7 +16,6 @@ import {
   startStubGateway,
   startTestServer,
   type TestServer,
-  tradeNo,
 } from './helpers.js';
 
 let stub: StubGateway;
