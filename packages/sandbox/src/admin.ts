@@ -657,8 +657,16 @@ export function adminRoutes(core: Core, dispatcher: Dispatcher, onUnpause: () =>
   app.post('/dispatch', async (c) => c.json({ handled: await dispatcher.runDue() }));
 
   // ---- ledger
+  // One snapshot for every read: under PostgreSQL's default READ COMMITTED, separate statements could straddle a
+  // batch being processed and report a mismatch that never existed (SQLite's read transaction is a snapshot).
   app.get('/ledger', async (c) => {
-    const sums = await db
+    const report = await withTransaction(core.database, (trx) => ledgerReport(trx), {
+      isolationLevel: 'repeatable read',
+    });
+    return c.json(report);
+  });
+  const ledgerReport = async (trx: typeof db) => {
+    const sums = await trx
       .selectFrom('sbx_entries')
       .select((eb) => [
         'account_id',
@@ -668,8 +676,8 @@ export function adminRoutes(core: Core, dispatcher: Dispatcher, onUnpause: () =>
       .groupBy('account_id')
       .execute();
     const byAccount = new Map(sums.map((s) => [s.account_id, { fen: Number(s.fen), n: Number(s.n) }]));
-    const accounts = await db.selectFrom('sbx_accounts').selectAll().orderBy('account_id').execute();
-    const txns = await db
+    const accounts = await trx.selectFrom('sbx_accounts').selectAll().orderBy('account_id').execute();
+    const txns = await trx
       .selectFrom('sbx_entries')
       .select((eb) => ['txn_id', eb.fn.sum<number>('amount_fen').as('fen')])
       .groupBy('txn_id')
@@ -683,14 +691,14 @@ export function adminRoutes(core: Core, dispatcher: Dispatcher, onUnpause: () =>
       entriesFen: byAccount.get(a.account_id)?.fen ?? 0,
       entries: byAccount.get(a.account_id)?.n ?? 0,
     }));
-    return c.json({
+    return {
       sumFen: total,
       entryCount: sums.reduce((s, x) => s + Number(x.n), 0),
       unbalancedTxns: txns.map((t) => t.txn_id),
       balancesMatchEntries: rows.every((r) => r.balanceFen === r.entriesFen),
       accounts: rows,
-    });
-  });
+    };
+  };
 
   // ---- clock
   app.get('/clock', (c) => c.json(clockView(core)));

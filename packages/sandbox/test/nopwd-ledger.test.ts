@@ -335,6 +335,31 @@ describe.each(dialectsUnderTest())('nopwd and the ledger (%s)', (dialect) => {
     );
   });
 
+  it('the ledger report is one snapshot: polled while batches are processed, it never shows a mismatch', async () => {
+    const trades = await Promise.all(Array.from({ length: 40 }, () => createTrade(h)));
+    let polling = true;
+    const reports: { sumFen: number; unbalancedTxns: string[]; balancesMatchEntries: boolean }[] = [];
+    const poller = (async () => {
+      while (polling) reports.push((await api<(typeof reports)[number]>(h, '/ledger')).json);
+    })();
+    try {
+      for (let i = 0; i < 4; i++) {
+        const part = trades.slice(i * 10, i * 10 + 10);
+        const v = await batch(
+          await submit(part.map((t) => ({ tradeNo: t, amountFen: 100, reason: 'snap' }))),
+        );
+        expect(v.records.every((r) => r.code === 'SUCCESS')).toBe(true);
+      }
+    } finally {
+      polling = false;
+      await poller;
+    }
+    expect(reports.length).toBeGreaterThan(0);
+    for (const r of reports) {
+      expect(r).toMatchObject({ sumFen: 0, unbalancedTxns: [], balancesMatchEntries: true });
+    }
+  });
+
   it('WHOLE_DETAIL_FORBID_REFUND after 99 refunds of one trade', async () => {
     const trade = await createTrade(h, { amount: '100.00' });
     for (let i = 0; i < 99; i++) {
