@@ -1,4 +1,5 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CharsetError } from '../src/charset.js';
 import { createConfig } from '../src/config.js';
@@ -145,5 +146,39 @@ describe('explainSignature', () => {
     expect(e.sign).toBe(md5Sign('a=1&b=退款', key, 'gbk'));
     expect(JSON.stringify(e)).not.toContain(key);
     expect(e.signingInput).toBe('a=1&b=退款<key: 32 chars, redacted>');
+  });
+});
+
+describe('the UTF-8 MD5 fast path (pairs written straight into a reused buffer)', () => {
+  const md5Key = { signType: 'MD5' as const, key: 'k5u3x0bdzec6y9goq7ctyx96ezkz7828' };
+  const reference = (p: Record<string, string>) =>
+    createHash('md5')
+      .update(Buffer.from(canonicalize(p) + md5Key.key, 'utf8'))
+      .digest('hex');
+
+  it('signs exactly the bytes of canonicalize() + key, for any text (CJK, emoji, empty values)', () => {
+    fc.assert(
+      fc.property(
+        fc.dictionary(
+          fc.string({ minLength: 1, maxLength: 8 }),
+          fc.string({ unit: 'binary', maxLength: 40 }),
+        ),
+        (p) => {
+          const sign = signParams(p, md5Key, 'utf-8');
+          expect(sign).toBe(reference(p));
+          expect(verifyParams({ ...p, sign }, md5Key, 'utf-8')).toBe(true);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('gives the same result when the buffer grows, shrinks back and exceeds what it keeps', () => {
+    const small = { a: '协商退款', b: 'x' };
+    const big = { a: '退'.repeat(2_000_000), b: 'y' }; // 6 MB of UTF-8: more than the 4 MiB kept
+    const mid = { a: 'é'.repeat(100_000) };
+    for (const p of [small, big, small, mid, small, big]) {
+      expect(signParams(p, md5Key, 'utf-8')).toBe(reference(p));
+    }
   });
 });
