@@ -398,6 +398,7 @@ export function createSubmissionService(
 
   let running: Promise<TickOutcome[]> | null = null;
   let again = false;
+  let kickScheduled = false;
   let timer: NodeJS.Timeout | null = null;
   let stopped = false;
 
@@ -480,8 +481,12 @@ export function createSubmissionService(
     },
 
     kick() {
-      if (stopped) return;
+      // Coalesced: under a burst of notifications every apply kicks, but one scheduled tick serves
+      // them all (a tick that is already running re-runs once via `again`).
+      if (stopped || kickScheduled) return;
+      kickScheduled = true;
       setImmediate(() => {
+        kickScheduled = false;
         tick().catch((err) => log.error({ err: String(err) }, 'queue tick failed'));
       });
     },
