@@ -192,6 +192,12 @@ export async function runRefund(opts: RefundOptions, io: Io): Promise<number> {
   const log = createLogger(io.env['ALIREFUND_LOG_LEVEL'] ?? 'warn');
   const server = await createServer({ settings, log, console: false, background: false });
   let http: Listening | undefined;
+  // Requests being handled by the --serve endpoint: waited for before the database is closed, so that a
+  // notification arriving during shutdown (e.g. after Ctrl-C) is applied and answered instead of failing mid-way.
+  const inflight = new Set<Promise<Response>>();
+  const drain = async () => {
+    while (inflight.size > 0) await Promise.allSettled([...inflight]);
+  };
   const progress = new Progress((t) => io.stderr(t), io.stdoutIsTty && !json);
   const onSigint = () => {
     if (stop.requested) {
@@ -363,9 +369,15 @@ export async function runRefund(opts: RefundOptions, io: Io): Promise<number> {
         return html === undefined ? c.text('no such form', 404) : c.html(html);
       });
       outer.all('*', async (c) => {
-        const res = await server.app.fetch(c.req.raw);
-        if (c.req.path.startsWith('/alipay/')) wake();
-        return res;
+        const handled = Promise.resolve(server.app.fetch(c.req.raw));
+        inflight.add(handled);
+        try {
+          const res = await handled;
+          if (c.req.path.startsWith('/alipay/')) wake();
+          return res;
+        } finally {
+          inflight.delete(handled);
+        }
       });
       const where = serveAddress(settings, opts);
       http = await listen(outer, where.port, where.host);
@@ -468,7 +480,9 @@ export async function runRefund(opts: RefundOptions, io: Io): Promise<number> {
     process.off('SIGINT', onSigint);
     progress.finish();
     if (claimedAt !== null) await releaseRun(server.database, runId, owner).catch(() => {});
+    await drain();
     await http?.close();
+    await drain();
     await server.close();
   }
 }
