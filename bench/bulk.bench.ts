@@ -4,6 +4,8 @@
  *
  *   npx tsx bench/bulk.bench.ts                 # 100,000 lines, batches of 1000
  *   BENCH_LINES=10000 npx tsx bench/bulk.bench.ts
+ *   BENCH_CLI_STDERR=/tmp/cli.err …                     # keep the CLI's stderr (progress lines, logs)
+ *   BENCH_PROF=/tmp/prof npx tsx bench/bulk.bench.ts   # .cpuprofiles in /tmp/prof/{cli,sandbox}/ (one per thread)
  *
  * Setup (not timed): the sandbox runs in a child process (SQLite file, notify schedule 0,200ms,…) seeded with the
  * paid trades; the same trades are registered in the merchant database (SQLite file); the CSV is written.
@@ -29,6 +31,10 @@ import { serve } from '@hono/node-server';
 import Sqlite from 'better-sqlite3';
 
 const LINES = Number(process.env['BENCH_LINES'] ?? 100_000);
+/** A directory for `--cpu-prof` profiles of the CLI and sandbox processes (off by default). */
+const PROF = process.env['BENCH_PROF'] ? resolve(process.env['BENCH_PROF']) : null;
+const profArgs = (name: string) =>
+  PROF === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${join(PROF, name)}`];
 const BATCH = 1000;
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = resolve(SELF, '../..');
@@ -160,7 +166,7 @@ async function benchMain(): Promise<void> {
   try {
     const setup0 = performance.now();
     const sandbox = fork(SELF, ['sandbox', dir], {
-      execArgv: ['--import', 'tsx'],
+      execArgv: ['--import', 'tsx', ...profArgs('sandbox')],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const ready = new Promise<{ url: string }>((r) =>
@@ -211,6 +217,7 @@ async function benchMain(): Promise<void> {
     const cli = spawn(
       process.execPath,
       [
+        ...profArgs('cli'),
         '--import',
         rssHook,
         join(ROOT, 'packages/cli/bin/alirefund.js'),
@@ -235,6 +242,7 @@ async function benchMain(): Promise<void> {
     const code = await new Promise<number | null>((r) => cli.once('exit', (c) => r(c)));
     const wallMs = performance.now() - t0;
     const rssKb = Number(/MAXRSS_KB (\d+)/.exec(err)?.[1] ?? 0);
+    if (process.env['BENCH_CLI_STDERR']) writeFileSync(process.env['BENCH_CLI_STDERR'], err);
     if (code !== 0) {
       console.error(err.slice(-4000));
       throw new Error(`the CLI exited with ${code}`);

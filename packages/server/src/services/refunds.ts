@@ -19,8 +19,8 @@ import {
   buildRefundRequest,
   formatYuan,
 } from '@alirefund/protocol';
-import { withTransaction } from '@alirefund/store';
-import type { Kysely, Selectable } from 'kysely';
+import { type Dialect, withTransaction } from '@alirefund/store';
+import { CompiledQuery, type Kysely, type Selectable } from 'kysely';
 import { randomUUID } from 'node:crypto';
 import { nowIso, type ServiceDeps } from '../context.js';
 import { type BatchState, OPEN_STATES, type RefundMode, type ServerDB } from '../db.js';
@@ -274,6 +274,56 @@ function fromCodec(issue: CodecIssue, itemIndexes: readonly number[]): ItemIssue
   return { index, field: issue.field, code: issue.code, message: issue.message };
 }
 
+/*
+ * createBatches writes with fixed SQL texts (`?` placeholders, numbered `$1…` once per text on PostgreSQL):
+ * building and compiling a Kysely statement per record cost more than running it.
+ */
+const pgTexts = new Map<string, string>();
+
+function compiled(dialect: Dialect, text: string, parameters: unknown[]): CompiledQuery {
+  if (dialect !== 'postgres') return CompiledQuery.raw(text, parameters);
+  let numbered = pgTexts.get(text);
+  if (numbered === undefined) {
+    let i = 0;
+    numbered = text.replace(/\?/g, () => `$${++i}`);
+    pgTexts.set(text, numbered);
+  }
+  return CompiledQuery.raw(numbered, parameters);
+}
+
+/** `row, row, …` texts by row template and count. */
+const valuesTexts = new Map<string, string>();
+
+function valuesText(row: string, count: number): string {
+  const key = `${count}:${row}`;
+  let text = valuesTexts.get(key);
+  if (text === undefined) {
+    text = Array.from({ length: count }, () => row).join(', ');
+    valuesTexts.set(key, text);
+  }
+  return text;
+}
+
+/** Records per multi-row statement (SQLite allows 32,766 parameters, PostgreSQL 65,535). */
+const CHUNK = 500;
+
+/**
+ * The reservation: values (trade_no, amount), then batch_no, updated_at, the refunds cap. The `trade_no in
+ * (select …)` term makes SQLite look the trades up by primary key (with the join alone it scans srv_trades, or
+ * walks the open_batch_no index over every free trade); the unary `+` (SQLite only: PostgreSQL has no `+ text`)
+ * keeps it off that index. Neither changes which rows match.
+ */
+const RESERVE_HEAD = 'with v(trade_no, fen) as (values ';
+const RESERVE_ROW = '(cast(? as text), cast(? as bigint))';
+const reserveTail = (dialect: Dialect) =>
+  ') update srv_trades set open_batch_no = ?, updated_at = ? from v ' +
+  'where srv_trades.trade_no = v.trade_no and srv_trades.trade_no in (select trade_no from v) ' +
+  `and ${dialect === 'sqlite' ? '+' : ''}srv_trades.open_batch_no is null ` +
+  'and srv_trades.refund_count < ? and srv_trades.paid_fen - srv_trades.refunded_fen >= v.fen';
+const INSERT_RECORDS =
+  'insert into srv_batch_records (batch_no, seq, trade_no, amount_fen, reason, royalty_json) values ';
+const RECORD_ROW = '(?, ?, ?, ?, ?, ?)';
+
 /** Hooks the submission service plugs in (set by createServices). */
 export interface RefundHooks {
   /** Called after commit when batches were put in the queue. */
@@ -477,6 +527,57 @@ export function createRefundService(
     }
   }
 
+  const run = (db: Kysely<ServerDB>, text: string, parameters: unknown[]) =>
+    db.executeQuery(compiled(database.dialect, text, parameters));
+  const RESERVE_TAIL = reserveTail(database.dialect);
+
+  /**
+   * Reserves the trades of batch `b` for it, atomically: one conditional `UPDATE … FROM (VALUES …)` per
+   * {@link CHUNK} records, which takes a trade only if it is free (no open batch), under the 99-refunds cap and
+   * its paid − refunded amount covers the record's amount, checked against the row as it is now (on PostgreSQL
+   * a row changed by a concurrent transaction is re-checked after that transaction commits). Every record's
+   * trade must be taken: otherwise the first record whose trade was not is reported and the whole transaction
+   * rolls back (nothing of the selection is created).
+   */
+  async function reserve(
+    trx: Kysely<ServerDB>,
+    b: { batchNo: string; records: readonly DetailRecord[]; itemIndexes: readonly number[] },
+    now: string,
+  ): Promise<void> {
+    for (let start = 0; start < b.records.length; start += CHUNK) {
+      const chunk = b.records.slice(start, start + CHUNK);
+      const params: unknown[] = [];
+      for (const r of chunk) params.push(r.tradeNo, r.amountFen);
+      params.push(b.batchNo, now, MAX_REFUNDS_PER_TRADE);
+      const res = await run(
+        trx,
+        `${RESERVE_HEAD}${valuesText(RESERVE_ROW, chunk.length)}${RESERVE_TAIL}`,
+        params,
+      );
+      if (res.numAffectedRows === BigInt(chunk.length)) continue;
+      // Some trade was taken, refunded or capped since the selection was checked: find the first one.
+      const taken = new Set(
+        (
+          await run(
+            trx,
+            `select trade_no from srv_trades where open_batch_no = ? and trade_no in (${valuesText('?', chunk.length)})`,
+            [b.batchNo, ...chunk.map((r) => r.tradeNo)],
+          )
+        ).rows.map((row) => (row as { trade_no: string }).trade_no),
+      );
+      const k = Math.max(
+        0,
+        chunk.findIndex((r) => !taken.has(r.tradeNo)),
+      );
+      throw new ReservationLost({
+        index: b.itemIndexes[start + k] ?? null,
+        field: 'tradeNo',
+        code: 'TRADE_IN_OPEN_BATCH',
+        message: `trade ${chunk[k]!.tradeNo} was just taken by another batch or refunded; reload and try again`,
+      });
+    }
+  }
+
   async function persist(
     items: readonly RefundItem[],
     planned: PreviewResult,
@@ -505,14 +606,24 @@ export function createRefundService(
         }
         throw err;
       }
-      return { ...p, ...identity };
+      return {
+        ...p,
+        ...identity,
+        royaltyJson: p.records.map((r) =>
+          r.royalties && r.royalties.length > 0 ? JSON.stringify(r.royalties) : null,
+        ),
+      };
     });
     const groupId = prepared.length > 1 ? randomUUID() : null;
     const state: BatchState = queue && mode === 'nopwd' ? 'queued' : 'draft';
+    const messageOf = (k: number) => {
+      const b = prepared[k]!;
+      return `batch created with ${b.recordCount} record(s), ${formatYuan(b.totalFen)} yuan, ${mode}${prepared.length > 1 ? ` (part ${k + 1} of ${prepared.length})` : ''}${state === 'queued' ? '; queued for submission' : ''}`;
+    };
     try {
-      const batchNos = await withTransaction(database, async (trx) => {
+      const created = await withTransaction(database, async (trx) => {
         const now = nowIso(clock);
-        const out: string[] = [];
+        const eventIds: number[] = [];
         for (const [k, b] of prepared.entries()) {
           await trx
             .insertInto('srv_batches')
@@ -551,66 +662,120 @@ export function createRefundService(
               applied_notification_id: null,
             })
             .execute();
-          await trx
-            .insertInto('srv_batch_records')
-            .values(
-              b.records.map((r, i) => ({
-                batch_no: b.batchNo,
-                seq: i + 1,
-                trade_no: r.tradeNo,
-                amount_fen: r.amountFen,
-                reason: r.reason,
-                royalty_json: r.royalties && r.royalties.length > 0 ? JSON.stringify(r.royalties) : null,
-                result_code: null,
-                result_amount_fen: null,
-                succeeded: null,
-                result_text: null,
-                result_parts_json: null,
-              })),
-            )
-            .execute();
-          for (const [i, r] of b.records.entries()) {
-            // The atomic reservation: the trade must be free, under the cap and have the balance, now.
-            const res = await trx
-              .updateTable('srv_trades')
-              .set({ open_batch_no: b.batchNo, updated_at: now })
-              .where('trade_no', '=', r.tradeNo)
-              .where('open_batch_no', 'is', null)
-              .where('refund_count', '<', MAX_REFUNDS_PER_TRADE)
-              .where((eb) => eb(eb('paid_fen', '-', eb.ref('refunded_fen')), '>=', r.amountFen))
-              .executeTakeFirst();
-            if (res.numUpdatedRows !== 1n) {
-              throw new ReservationLost({
-                index: b.itemIndexes[i] ?? null,
-                field: 'tradeNo',
-                code: 'TRADE_IN_OPEN_BATCH',
-                message: `trade ${r.tradeNo} was just taken by another batch or refunded; reload and try again`,
-              });
+          // The atomic reservation first (the trade must be free, under the cap and have the balance, now)…
+          await reserve(trx, b, now);
+          // …then the records (their result columns stay NULL until the notification is applied).
+          for (let start = 0; start < b.records.length; start += CHUNK) {
+            const chunk = b.records.slice(start, start + CHUNK);
+            const params: unknown[] = [];
+            for (const [i, r] of chunk.entries()) {
+              params.push(
+                b.batchNo,
+                start + i + 1,
+                r.tradeNo,
+                r.amountFen,
+                r.reason,
+                b.royaltyJson[start + i],
+              );
             }
+            await run(trx, `${INSERT_RECORDS}${valuesText(RECORD_ROW, chunk.length)}`, params);
           }
-          await addEvent(trx, {
-            batchNo: b.batchNo,
-            at: now,
-            kind: 'created',
-            state,
-            message: `batch created with ${b.recordCount} record(s), ${formatYuan(b.totalFen)} yuan, ${mode}${prepared.length > 1 ? ` (part ${k + 1} of ${prepared.length})` : ''}${state === 'queued' ? '; queued for submission' : ''}`,
-            actor,
-          });
-          out.push(b.batchNo);
+          const event = await trx
+            .insertInto('srv_batch_events')
+            .values({
+              batch_no: b.batchNo,
+              at: now,
+              kind: 'created',
+              state,
+              message: messageOf(k),
+              data_json: null,
+              actor,
+            })
+            .returning('id')
+            .executeTakeFirstOrThrow();
+          eventIds.push(Number(event.id));
         }
+        const batchNos = prepared.map((b) => b.batchNo);
         await audit.record(
           {
             actor,
             action: 'batches.create',
-            target: out.length === 1 ? out[0]! : `${out.length} batches`,
-            details: { batchNos: out, mode, records: items.length, queued: state === 'queued' },
+            target: batchNos.length === 1 ? batchNos[0]! : `${batchNos.length} batches`,
+            details: { batchNos, mode, records: items.length, queued: state === 'queued' },
           },
           trx,
         );
-        return out;
+        return { now, eventIds };
       });
-      const batches = (await Promise.all(batchNos.map((bn) => loadBatch(bn)))).filter(
-        (b): b is BatchDetail => b !== null,
+      // What was just committed, as getBatch would read it back (no reload).
+      const { now, eventIds } = created;
+      const batches = prepared.map(
+        (b, k): BatchDetail => ({
+          batchNo: b.batchNo,
+          mode,
+          state,
+          charset: config.inputCharset,
+          refundDate: b.refundDate,
+          recordCount: b.recordCount,
+          totalFen: b.totalFen,
+          successNum: null,
+          successFen: null,
+          gatewayCode: null,
+          groupId,
+          groupIndex: k + 1,
+          groupSize: prepared.length,
+          createdBy: actor,
+          createdAt: now,
+          submittedAt: null,
+          finishedAt: null,
+          partner: config.partner,
+          signType: config.signType,
+          detailData: b.detailData,
+          notifyUrl: settings.notifyUrl,
+          gatewayMessage: null,
+          gatewayExplanation: null,
+          times: {
+            createdAt: now,
+            queuedAt: state === 'queued' ? now : null,
+            submittedAt: null,
+            acceptedAt: null,
+            finishedAt: null,
+            rejectedAt: null,
+            attentionAt: null,
+            resolvedAt: null,
+            cancelledAt: null,
+            appliedAt: null,
+          },
+          appliedNotifyId: null,
+          records: b.records.map((r, i) => {
+            const royaltyJson = b.royaltyJson[i] ?? null;
+            return {
+              seq: i + 1,
+              tradeNo: r.tradeNo,
+              amountFen: r.amountFen,
+              reason: r.reason,
+              royalties: royaltyJson === null ? [] : (JSON.parse(royaltyJson) as RoyaltyItem[]),
+              resultCode: null,
+              resultAmountFen: null,
+              succeeded: null,
+              resultText: null,
+              resultParts: null,
+              explanation: null,
+            };
+          }),
+          events: [
+            {
+              id: eventIds[k]!,
+              at: now,
+              kind: 'created',
+              state,
+              message: messageOf(k),
+              data: null,
+              actor,
+            },
+          ],
+          notifications: [],
+        }),
       );
       if (state === 'queued') hooks.batchesQueued();
       return { batches, issues: [] };
