@@ -283,5 +283,22 @@ const reconcileAttempts: Migration = {
   },
 };
 
+const sessionPicks: Migration = {
+  name: '0004_session_picks',
+  async up(db: AnyDb) {
+    // The console's selection of trades per session (picks survive paging and searching); gone with the session.
+    await db.schema
+      .createTable('srv_session_picks')
+      .addColumn('session_id', 'text', (c) => c.notNull().references('srv_sessions.id').onDelete('cascade'))
+      .addColumn('trade_no', 'text', (c) => c.notNull())
+      .addColumn('picked_at', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('srv_session_picks_pk', ['session_id', 'trade_no'])
+      .execute();
+  },
+  async down(db: AnyDb) {
+    await db.schema.dropTable('srv_session_picks').ifExists().execute();
+  },
+};
+
 /** Every server migration, in order. */
-export const serverMigrations: readonly Migration[] = [initial, indexes, reconcileAttempts];
+export const serverMigrations: readonly Migration[] = [initial, indexes, reconcileAttempts, sessionPicks];

@@ -2,8 +2,10 @@
  * Console test fixtures: a server with the console over a fresh SQLite file, and a tiny in-process "browser"
  * (cookie jar, CSRF token from the last page) that drives it with `app.request`.
  */
+import type { Dialect } from '@alirefund/store';
 import { openTestDatabase, type TestDatabase } from '@alirefund/store/testing';
 import type { Hono } from 'hono';
+import type { Logger } from '../src/log.js';
 import { type AlirefundServer, createServer, makeSettings, type ServerDB } from '../src/index.js';
 import { makeConfig } from './helpers.js';
 
@@ -15,11 +17,14 @@ export interface ConsoleServer {
   cleanup(): Promise<void>;
 }
 
-/** A server (console mounted, no background work) over a fresh SQLite file; `admin` / ADMIN_PASSWORD. */
+/**
+ * A server (console mounted, no background work) over a fresh database (SQLite unless `dialect` says
+ * otherwise); `admin` / ADMIN_PASSWORD.
+ */
 export async function startConsoleServer(
-  opts: { gateway?: string; publicUrl?: string } = {},
+  opts: { gateway?: string; publicUrl?: string; dialect?: Dialect; log?: Logger } = {},
 ): Promise<ConsoleServer> {
-  const database: TestDatabase<ServerDB> = await openTestDatabase<ServerDB>('sqlite');
+  const database: TestDatabase<ServerDB> = await openTestDatabase<ServerDB>(opts.dialect ?? 'sqlite');
   const server = await createServer({
     settings: makeSettings({
       alipay: makeConfig(opts.gateway ?? 'http://127.0.0.1:9/gateway.do'),
@@ -29,6 +34,7 @@ export async function startConsoleServer(
     database,
     console: undefined, // the default mount: this console
     background: false,
+    log: opts.log,
   });
   return {
     server,
@@ -47,13 +53,19 @@ export interface Page {
   location: string | null;
 }
 
-/** A cookie-keeping client over `app.request`. */
+/** A cookie-keeping client over `app.request`, or over real HTTP when given the server's base URL. */
 export class ConsoleClient {
   readonly cookies = new Map<string, string>();
   /** The CSRF token of the last page that had a form. */
   csrf = '';
+  private readonly app: { request(path: string, init?: RequestInit): Response | Promise<Response> };
 
-  constructor(private readonly app: Hono) {}
+  constructor(app: Hono | { baseUrl: string }) {
+    this.app =
+      'baseUrl' in app
+        ? { request: (path, init) => fetch(`${app.baseUrl}${path}`, { ...init, redirect: 'manual' }) }
+        : app;
+  }
 
   private cookieHeader(): string {
     return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');

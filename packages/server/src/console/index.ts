@@ -10,7 +10,8 @@
  *
  * Routes: `/login`, `/logout`, `/dashboard`, `/trades`, `/trades/:tradeNo`, `/refunds/preview`, `/refunds`,
  * `/batches`, `/batches/:batchNo` (+ `/submit`, `/queue`, `/cancel`, `/resolve`), `/template`,
- * `/notifications`, `/notifications/:id`, `/import`, `/import/template.csv`, `/tokens`, `/audit`, `/assets/*`.
+ * `/notifications`, `/notifications/:id`, `/import`, `/import/template.csv`, `/tokens`, `/operators` (+ `/:id/password`,
+ * `/:id/disable`, `/:id/enable`), `/audit`, `/assets/*`; the trades list's picks go through `/trades/pick`.
  */
 import type { Hono } from 'hono';
 import { Hono as HonoApp } from 'hono';
@@ -27,6 +28,7 @@ import { registerBatches } from './pages/batches.js';
 import { registerDashboard } from './pages/dashboard.js';
 import { registerImport } from './pages/import.js';
 import { registerNotifications } from './pages/notifications.js';
+import { registerOperators } from './pages/operators.js';
 import { registerTemplate } from './pages/template.js';
 import { registerTokens } from './pages/tokens.js';
 import { registerTrades } from './pages/trades.js';
@@ -155,6 +157,7 @@ export function mountConsole(app: Hono, ctx: ConsoleContext): void {
   registerNotifications(con);
   registerImport(con);
   registerTokens(con);
+  registerOperators(con);
   registerAudit(con);
 
   // Anything else under the console: a 404 page (the JSON API and the notify endpoints answer for themselves).

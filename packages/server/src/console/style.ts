@@ -183,6 +183,13 @@ form.inline{display:inline}
 .issue-where{font-weight:600;color:#8a1c13}
 .issue .field{font-family:${MONO_STACK};font-weight:400}
 .issue-msg{color:var(--muted);font-size:12.5px}
+.picks-bar{display:flex;gap:12px;align-items:center;margin:0 0 10px;flex-wrap:wrap}
+tr.royalty-row td{background:#fbfaff}
+.royalty-box{border-left:3px solid var(--progress);padding:4px 0 4px 12px}
+.royalty-head{margin-bottom:6px}
+table.royalty-parts{width:auto;margin:4px 0 8px}
+table.royalty-parts th,table.royalty-parts td{padding:4px 10px;border-bottom:1px solid var(--border)}
+.royalty-to{display:flex;gap:8px;align-items:center;flex-wrap:wrap}
 .cell-issues{margin:4px 0 0;padding:0;list-style:none;font-size:12px;color:var(--bad)}
 .secret{display:flex;gap:8px;align-items:center;background:#0f1720;color:#b6f0c4;padding:10px 14px;border-radius:var(--radius);
   font-family:${MONO_STACK};font-size:14px;word-break:break-all}
@@ -255,7 +262,7 @@ export const CONSOLE_JS = `(function(){
   'use strict';
   function boxes(form){return Array.prototype.slice.call(form.querySelectorAll('input[type=checkbox][data-pick]:not([disabled])'));}
   function count(form){
-    var n=boxes(form).filter(function(b){return b.checked;}).length;
+    var n=boxes(form).filter(function(b){return b.checked;}).length+(Number(form.getAttribute('data-picks-base'))||0);
     var out=form.querySelectorAll('[data-selected-count]');
     for(var i=0;i<out.length;i++){out[i].textContent=String(n);}
   }

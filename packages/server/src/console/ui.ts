@@ -159,6 +159,7 @@ export type NavKey =
   | 'notifications'
   | 'import'
   | 'tokens'
+  | 'operators'
   | 'audit'
   | 'none';
 
@@ -197,6 +198,7 @@ export function page(c: CCtx, o: PageOptions): Html {
     ['notifications', '/notifications', t.nav.notifications],
     ['import', '/import', t.nav.import],
     ['tokens', '/tokens', t.nav.tokens],
+    ['operators', '/operators', t.nav.operators],
     ['audit', '/audit', t.nav.audit],
   ];
   const other: Lang = lang === 'en' ? 'zh-CN' : 'en';

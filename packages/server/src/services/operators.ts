@@ -1,7 +1,10 @@
 /**
- * Operators of the console: scrypt-hashed passwords (node:crypto), a bootstrap `admin`.
+ * Operators of the console: scrypt-hashed passwords (node:crypto), a bootstrap `admin`, disable / enable.
+ * Every operator may manage the others (docs/decisions.md); nobody can disable themselves, so at least one
+ * operator stays enabled. Passwords are never returned, logged or written to the audit log.
  */
 import { randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
+import { withTransaction } from '@alirefund/store';
 import { nowIso, type ServiceDeps } from '../context.js';
 import { ServiceError } from '../errors.js';
 import type { AuditService } from './audit.js';
@@ -64,7 +67,15 @@ export interface OperatorService {
   ): Promise<Operator>;
   /** The operator when the password is right and the account enabled; null otherwise (same time either way). */
   authenticate(username: string, password: string): Promise<Operator | null>;
+  /** Sets a new password and ends every session of that operator. @throws ServiceError NOT_FOUND, VALIDATION_FAILED */
   setPassword(username: string, password: string, actor: string): Promise<void>;
+  /**
+   * Disables (no sign-in; every session ends at once) or enables an operator. `actor` is `operator:NAME` when
+   * an operator asks: they cannot disable themselves, and must still be enabled themselves (so two operators
+   * disabling each other at once leave one of them enabled). Returns false when nothing changed.
+   * @throws ServiceError NOT_FOUND, FORBIDDEN
+   */
+  setDisabled(username: string, disabled: boolean, actor: string): Promise<boolean>;
   get(id: number): Promise<Operator | null>;
   list(): Promise<Operator[]>;
   /** Creates `admin` with `password` when there is no operator at all. Returns whether it did. */
@@ -175,6 +186,48 @@ export function createOperatorService(deps: ServiceDeps, audit: AuditService): O
         .executeTakeFirstOrThrow();
       await database.db.deleteFrom('srv_sessions').where('operator_id', '=', op.id).execute();
       await audit.record({ actor, action: 'operator.set_password', target: username });
+    },
+    async setDisabled(username, disabled, actor) {
+      const byOperator = actor.startsWith('operator:') ? actor.slice('operator:'.length) : null;
+      if (disabled && byOperator === username) {
+        throw new ServiceError('FORBIDDEN', 'operators cannot disable themselves', 'username');
+      }
+      return withTransaction(
+        database,
+        async (trx) => {
+          // Lock both rows (in id order) so that concurrent disables are serialized on PostgreSQL; SQLite
+          // write transactions are serialized anyway.
+          let q = trx
+            .selectFrom('srv_operators')
+            .select(['id', 'username', 'disabled_at'])
+            .where('username', 'in', byOperator === null ? [username] : [username, byOperator])
+            .orderBy('id');
+          if (database.dialect === 'postgres') q = q.forUpdate();
+          const rows = await q.execute();
+          const target = rows.find((r) => r.username === username);
+          if (!target) throw new ServiceError('NOT_FOUND', `no operator ${username}`, 'username');
+          if (byOperator !== null) {
+            const self = rows.find((r) => r.username === byOperator);
+            if (!self || self.disabled_at !== null) {
+              throw new ServiceError('FORBIDDEN', `operator ${byOperator} is disabled`, 'actor');
+            }
+          }
+          if ((target.disabled_at !== null) === disabled) return false;
+          await trx
+            .updateTable('srv_operators')
+            .set({ disabled_at: disabled ? nowIso(clock) : null })
+            .where('id', '=', target.id)
+            .execute();
+          // A disabled operator's sessions end now (and do not come back when they are enabled again).
+          if (disabled) await trx.deleteFrom('srv_sessions').where('operator_id', '=', target.id).execute();
+          await audit.record(
+            { actor, action: disabled ? 'operator.disable' : 'operator.enable', target: username },
+            trx,
+          );
+          return true;
+        },
+        { isolationLevel: 'serializable' },
+      );
     },
     async get(id) {
       const row = await database.db

@@ -1,9 +1,14 @@
 /**
  * Trades: the list (search, filters, pagination, refundable amounts, checkboxes), a trade's page, and the
- * refund flow: pick → preview (detail_data, issues by record, the split into batches) → create and submit
- * (pwd: the auto-submit form to the gateway; nopwd: the server sends it, then the batch page).
+ * refund flow: pick → preview (detail_data, issues by record, the split into batches, royalty pull-backs for
+ * nopwd) → create and submit (pwd: the auto-submit form to the gateway; nopwd: the server sends it, then the
+ * batch page).
+ *
+ * Picks survive paging and searching: the list is one POST form whose search and pager buttons go through
+ * `POST /trades/pick`, which stores the ticks of the page in the session (`srv_session_picks`) and redirects
+ * to the list asked for; the preview of the list (`from=list`) takes every pick of the session.
  */
-import { formatYuan, MAX_BATCH_RECORDS, parseYuan, TRADE_NO_RE } from '@alirefund/protocol';
+import { formatYuan, MAX_BATCH_RECORDS, parseYuan, type RoyaltyItem, TRADE_NO_RE } from '@alirefund/protocol';
 import type { Hono } from 'hono';
 import type { RefundMode } from '../../db.js';
 import type { ItemIssue } from '../../errors.js';
@@ -17,10 +22,10 @@ import {
   type Flash,
   h,
   type Html,
+  href,
   issueList,
   modeBadge,
   money,
-  pager,
   render,
   resultBadge,
   stateBadge,
@@ -36,6 +41,62 @@ const MAX_PICK = MAX_BATCH_RECORDS;
 
 function royaltyText(t: TradeView): string {
   return t.royalties.map((r) => `${r.account ?? r.userId ?? '?'} ${formatYuan(r.amountFen)}`).join('; ');
+}
+
+/** A `2088…` Alipay user id (else the text is taken as an account email). */
+const USER_ID_RE = /^2088\d{12}$/;
+
+/** Where royalties go back to by default: the configured seller, else the partner (decision 11). */
+function defaultRoyaltyTo(c: CCtx): string {
+  const a = c.get('ctx').settings.alipay;
+  return a.sellerUserId ?? a.sellerEmail ?? a.partner;
+}
+
+/** The session token of a protected route (the middleware guarantees it). */
+function tokenOf(c: CCtx): string {
+  const token = c.get('sessionToken');
+  if (!token) throw new TypeError('trades: route is not protected');
+  return token;
+}
+
+/** The list's state (search, filters, page size, page) as it comes back in the pick form. */
+function listParams(form: Form): Record<string, string | undefined> {
+  const status = form.str('status');
+  const royalty = form.str('royalty');
+  const size = form.str('size');
+  return {
+    q: form.str('q').slice(0, 100),
+    status: (STATUS_FILTERS as readonly string[]).includes(status) ? status : undefined,
+    royalty: royalty === 'yes' || royalty === 'no' ? royalty : undefined,
+    size: (PAGE_SIZES as readonly number[]).map(String).includes(size) && size !== '50' ? size : undefined,
+  };
+}
+
+/** Stores the ticks of one list page: ticked trades are added, the page's unticked ones removed. */
+async function savePageTicks(c: CCtx, form: Form): Promise<{ picks: string[]; refused: number }> {
+  const valid = (xs: string[]) => [...new Set(xs.map((x) => x.trim()).filter((x) => TRADE_NO_RE.test(x)))];
+  const ticked = valid(form.all('t'));
+  const tickedSet = new Set(ticked);
+  const unticked = valid(form.all('shown')).filter((x) => !tickedSet.has(x));
+  return c.get('ctx').services.sessions.updatePicks(tokenOf(c), { add: ticked, remove: unticked }, MAX_PICK);
+}
+
+/** Previous / next as submit buttons of the pick form (so that the page's ticks are kept). */
+function pickPager(t: Dict, p: { page: number; pageSize: number; total: number }): Html {
+  const pages = Math.max(1, Math.ceil(p.total / p.pageSize));
+  const from = p.total === 0 ? 0 : (p.page - 1) * p.pageSize + 1;
+  const to = Math.min(p.total, p.page * p.pageSize);
+  return h`<nav class="pager" aria-label="${t.pagination}">
+<span class="muted">${t.showing(from, to, p.total)}</span>
+<span class="pager-links">${
+    p.page > 1
+      ? h`<button type="submit" class="btn btn-small" name="go" value="page:${p.page - 1}" formaction="/trades/pick" formnovalidate data-rel="prev">‹ ${t.prev}</button>`
+      : h`<span class="btn btn-small disabled">‹ ${t.prev}</span>`
+  }<span class="muted">${t.pageOf(p.page, pages)}</span>${
+    p.page < pages
+      ? h`<button type="submit" class="btn btn-small" name="go" value="page:${p.page + 1}" formaction="/trades/pick" formnovalidate data-rel="next">${t.next} ›</button>`
+      : h`<span class="btn btn-small disabled">${t.next} ›</span>`
+  }</span></nav>`;
 }
 
 export function registerTrades(con: Hono<ConsoleEnv>): void {
@@ -55,9 +116,25 @@ export function registerTrades(con: Hono<ConsoleEnv>): void {
       page: pageNo,
       pageSize: size,
     });
-    const params = { q, status, royalty, size: size === 50 ? undefined : size };
-    const flash: Flash | null = c.req.query('msg') === 'none' ? { kind: 'warn', text: t.pickNone } : null;
-    const body = h`<form method="get" action="/trades" class="toolbar" role="search">
+    const picks = await services.sessions.picks(tokenOf(c));
+    const picked = new Set(picks);
+    const onPage = new Set(list.items.map((tr) => tr.tradeNo));
+    const elsewhere = picks.filter((no) => !onPage.has(no)).length;
+    const msg = c.req.query('msg');
+    const refused = intQuery(c, 'n', 0, MAX_PICK * 10);
+    const flash: Flash | null =
+      msg === 'none'
+        ? { kind: 'warn', text: t.pickNone }
+        : msg === 'cleared'
+          ? { kind: 'ok', text: t.picksCleared }
+          : msg === 'limit' && refused > 0
+            ? { kind: 'warn', text: t.pickLimit(MAX_PICK, refused) }
+            : null;
+    const body = h`<form method="post" action="/refunds/preview" id="pick-form" data-picks-base="${elsewhere}">
+${csrf(c)}
+<input type="hidden" name="from" value="list">
+<input type="hidden" name="page" value="${list.page}">
+<div class="toolbar" role="search">
 <div class="field grow"><label for="q">${t.searchTrades}</label>
 <input type="search" id="q" name="q" value="${q}" placeholder="${t.searchTradesPlaceholder}"></div>
 <div class="field"><label for="status">${t.status}</label>
@@ -76,11 +153,13 @@ ${STATUS_FILTERS.map(
 </select></div>
 <div class="field"><label for="size">${t.pageSize}</label>
 <select id="size" name="size">${PAGE_SIZES.map((s) => h`<option value="${s}"${s === size ? ' selected' : ''}>${s}</option>`)}</select></div>
-<button type="submit" class="btn">${t.search}</button>
-${q !== '' || status || royalty ? h`<a class="btn btn-ghost" href="/trades">${t.clear}</a>` : ''}
-</form>
-<form method="post" action="/refunds/preview" id="pick-form">
-${csrf(c)}
+<button type="submit" class="btn" name="go" value="search" formaction="/trades/pick" formnovalidate id="search-button">${t.search}</button>
+${q !== '' || status || royalty ? h`<button type="submit" class="btn btn-ghost" name="go" value="reset" formaction="/trades/pick" formnovalidate>${t.clear}</button>` : ''}
+</div>
+<div class="picks-bar${picks.length === 0 ? ' muted' : ''}" id="picks-bar" data-picks="${picks.length}">
+<span>${t.picksKept(picks.length)}${elsewhere > 0 ? h` · <span id="picks-elsewhere">${t.picksElsewhere(elsewhere)}</span>` : ''}</span>
+${picks.length > 0 ? h`<button type="submit" class="btn btn-ghost btn-small" name="go" value="clear" formaction="/trades/pick" formnovalidate id="clear-picks">${t.clearPicks}</button>` : ''}
+</div>
 <div class="table-wrap"><table id="trades-table">
 <thead><tr>
 <th class="check"><input type="checkbox" data-select-all aria-label="${t.selectAll}"></th>
@@ -94,8 +173,9 @@ ${
     ? h`<tr><td colspan="10" class="empty">${t.noTrades}</td></tr>`
     : list.items.map((tr) => {
         const pickable = tr.refundableFen > 0 && tr.openBatchNo === null;
-        return h`<tr data-trade="${tr.tradeNo}">
-<td class="check"><input type="checkbox" name="t" value="${tr.tradeNo}" data-pick aria-label="${t.pick} ${tr.tradeNo}"${pickable ? '' : ' disabled'}></td>
+        const on = picked.has(tr.tradeNo);
+        return h`<tr data-trade="${tr.tradeNo}"${on ? h` data-picked="1"` : ''}>
+<td class="check">${pickable ? h`<input type="hidden" name="shown" value="${tr.tradeNo}">` : ''}<input type="checkbox" name="t" value="${tr.tradeNo}" data-pick aria-label="${t.pick} ${tr.tradeNo}"${on ? ' checked' : ''}${pickable ? '' : ' disabled'}></td>
 <td><a class="mono" href="/trades/${tr.tradeNo}">${tr.tradeNo}</a></td>
 <td class="mono">${tr.outTradeNo ?? '—'}</td>
 <td>${tr.subject ?? ''}${tr.hasRoyalty ? h` <span class="tag" title="${royaltyText(tr)}">${t.royaltyTag}</span>` : ''}</td>
@@ -109,7 +189,7 @@ ${
       })
 }
 </tbody></table></div>
-${pager(t, list, '/trades', params)}
+${pickPager(t, list)}
 <div class="card actions-card">
 <div class="toolbar">
 <div class="field grow"><label for="reason_all">${t.reasonForAll}</label>
@@ -173,11 +253,43 @@ ${
     return render(c, { title: t.tradeTitle, active: 'trades', body });
   });
 
+  con.post('/trades/pick', async (c) => {
+    const form = await readForm(c);
+    const params = listParams(form);
+    const go = form.str('go');
+    if (go === 'clear') {
+      await c.get('ctx').services.sessions.clearPicks(tokenOf(c));
+      return c.redirect(href('/trades', { ...params, msg: 'cleared' }), 303);
+    }
+    const { refused } = await savePageTicks(c, form);
+    const to = /^page:(\d{1,9})$/.exec(go);
+    const target =
+      go === 'reset'
+        ? { size: params.size }
+        : {
+            ...params,
+            page: to ? Math.max(1, Number(to[1])) : go === 'search' ? undefined : form.str('page'),
+          };
+    return c.redirect(
+      href('/trades', { ...target, ...(refused > 0 ? { msg: 'limit', n: refused } : {}) }),
+      303,
+    );
+  });
+
   con.post('/refunds/preview', async (c) => {
     const form = await readForm(c);
+    let flash: Flash | null = null;
+    if (form.str('from') === 'list') {
+      const { refused } = await savePageTicks(c, form);
+      if (refused > 0) flash = { kind: 'warn', text: c.get('t').pickLimit(MAX_PICK, refused) };
+    }
+    const drop = form.str('drop');
+    if (TRADE_NO_RE.test(drop) && form.str('from') === 'preview' && form.str('picks') === '1') {
+      await c.get('ctx').services.sessions.clearPicks(tokenOf(c), [drop]);
+    }
     const sel = await selection(c, form);
     if (sel.tradeNos.length === 0) return c.redirect('/trades?msg=none', 303);
-    return renderPreview(c, sel, await computePreview(c, sel));
+    return renderPreview(c, sel, await computePreview(c, sel), 200, flash);
   });
 
   con.post('/refunds', async (c) => {
@@ -200,6 +312,8 @@ ${
       });
     }
     const batchNos = res.batches.map((b) => b.batchNo);
+    // The refunded trades leave the session's picks (the others stay for the next preview).
+    await services.sessions.clearPicks(tokenOf(c), sel.tradeNos);
     if (sel.mode === 'pwd' && batchNos.length === 1) return submitPwd(c, batchNos[0]!);
     if (sel.mode === 'nopwd') await tickQueue(c.get('ctx'));
     if (batchNos.length === 1) return c.redirect(`/batches/${batchNos[0]}?msg=created`, 303);
@@ -207,26 +321,43 @@ ${
   });
 }
 
+/** The royalty pull-back of one trade as the operator set it (for redisplay). */
+interface RoyaltyChoice {
+  /** Where the royalties go back to (email or 2088 user id). */
+  to: string;
+  /** One per royalty part of the trade, in the trade's order. */
+  parts: { included: boolean; amountText: string }[];
+}
+
 interface Selection {
   tradeNos: string[];
   trades: Map<string, TradeView>;
   mode: RefundMode;
   batchSize: number;
+  /** The selection is the session's picks (the preview form says so to itself). */
+  fromPicks: boolean;
   /** What the operator typed, for redisplay. */
   amountText: Map<string, string>;
   reason: Map<string, string>;
+  royalty: Map<string, RoyaltyChoice>;
   items: RefundItem[];
-  /** Amounts that are not yuan amounts (index = item index). */
+  /** Amounts that are not yuan amounts, royalty amounts above their part (index = item index). */
   localIssues: ItemIssue[];
 }
 
-/** Reads the picked trades, amounts (default: the full refundable amount), reasons, mode and batch size. */
+/**
+ * Reads the picked trades (the session's picks when the list or a picks preview asks; else the form's `t`),
+ * amounts (default: the full refundable amount), reasons, royalty pull-backs, mode and batch size.
+ */
 async function selection(c: CCtx, form: Form): Promise<Selection> {
   const { services, settings } = c.get('ctx');
   const t = c.get('t');
-  const tradeNos = [...new Set(form.all('t').map((s) => s.trim()))]
-    .filter((s) => TRADE_NO_RE.test(s))
-    .slice(0, MAX_PICK);
+  const from = form.str('from');
+  const fromPicks = from === 'list' || (from === 'preview' && form.str('picks') === '1');
+  const drop = form.str('drop');
+  const asked =
+    from === 'list' ? await services.sessions.picks(tokenOf(c)) : form.all('t').map((s) => s.trim());
+  const tradeNos = [...new Set(asked)].filter((s) => TRADE_NO_RE.test(s) && s !== drop).slice(0, MAX_PICK);
   const trades = await services.trades.getMany(tradeNos);
   const mode: RefundMode = form.str('mode') === 'nopwd' ? 'nopwd' : 'pwd';
   const sizeText = form.str('batch_size');
@@ -236,11 +367,12 @@ async function selection(c: CCtx, form: Form): Promise<Selection> {
   const reasonAll = form.str('reason_all');
   const amountText = new Map<string, string>();
   const reason = new Map<string, string>();
+  const royalty = new Map<string, RoyaltyChoice>();
   const localIssues: ItemIssue[] = [];
   const items = tradeNos.map((no, index): RefundItem => {
+    const trade = trades.get(no);
     const typed = form.all(`amount.${no}`)[0];
-    const text =
-      typed !== undefined ? typed.trim().replace(/^¥/, '') : formatYuan(trades.get(no)?.refundableFen ?? 0);
+    const text = typed !== undefined ? typed.trim().replace(/^¥/, '') : formatYuan(trade?.refundableFen ?? 0);
     amountText.set(no, text);
     const r = (form.all(`reason.${no}`)[0] ?? reasonAll).trim();
     reason.set(no, r);
@@ -248,19 +380,66 @@ async function selection(c: CCtx, form: Form): Promise<Selection> {
     if (fen === null) {
       localIssues.push({ index, field: 'amount', code: 'INVALID_AMOUNT', message: t.notAYuanAmount(text) });
     }
-    return { tradeNo: no, amountFen: fen ?? 0, reason: r };
+    const item: RefundItem = { tradeNo: no, amountFen: fen ?? 0, reason: r };
+    if (trade && trade.royalties.length > 0) {
+      // The parts come from the trade (who received how much); the form only says which, how much, and to whom.
+      const ticked = new Set(form.all(`roy.${no}`));
+      const to = (form.all(`roy_to.${no}`)[0] ?? defaultRoyaltyTo(c)).trim().slice(0, 100);
+      const choice: RoyaltyChoice = { to, parts: [] };
+      const pulled: RoyaltyItem[] = [];
+      trade.royalties.forEach((part, k) => {
+        const included = ticked.has(String(k));
+        const typedPart = form.all(`roy_amount.${no}.${k}`)[0];
+        const partText =
+          typedPart !== undefined ? typedPart.trim().replace(/^¥/, '') : formatYuan(part.amountFen);
+        choice.parts.push({ included, amountText: partText });
+        if (!included) return;
+        const field = `royalties[${pulled.length}].amount`;
+        const partFen = parseYuan(partText);
+        if (partFen === null) {
+          localIssues.push({ index, field, code: 'INVALID_AMOUNT', message: t.notAYuanAmount(partText) });
+        } else if (partFen > part.amountFen) {
+          localIssues.push({
+            index,
+            field,
+            code: 'ROYALTY_EXCEEDS_PART',
+            message: `${formatYuan(partFen)} > ${formatYuan(part.amountFen)} (${part.account ?? part.userId ?? '?'})`,
+          });
+        }
+        pulled.push({
+          outAccount: part.account ?? '',
+          outUserId: part.userId ?? '',
+          inAccount: USER_ID_RE.test(to) ? '' : to,
+          inUserId: USER_ID_RE.test(to) ? to : '',
+          amountFen: partFen ?? 0,
+          reason: r,
+        });
+      });
+      royalty.set(no, choice);
+      if (pulled.length > 0) item.royalties = pulled;
+    }
+    return item;
   });
-  return { tradeNos, trades, mode, batchSize, amountText, reason, items, localIssues };
+  return {
+    tradeNos,
+    trades,
+    mode,
+    batchSize,
+    fromPicks,
+    amountText,
+    reason,
+    royalty,
+    items,
+    localIssues,
+  };
 }
 
 async function computePreview(c: CCtx, sel: Selection): Promise<PreviewResult> {
   const { services } = c.get('ctx');
   const res = await services.refunds.preview(sel.items, { mode: sel.mode, batchSize: sel.batchSize });
-  const bad = new Set(sel.localIssues.map((i) => i.index));
-  const issues = [
-    ...sel.localIssues,
-    ...res.issues.filter((i) => !(bad.has(i.index) && i.field === 'amount')),
-  ];
+  // A local issue (a bad amount) stands for what the service then says about the same field.
+  const bad = new Set(sel.localIssues.map((i) => `${i.index}|${i.field}`));
+  const issues = [...sel.localIssues, ...res.issues.filter((i) => !bad.has(`${i.index}|${i.field}`))];
   issues.sort((a, b) => (a.index ?? -1) - (b.index ?? -1));
   return { batches: res.batches, issues };
 }
@@ -268,6 +447,23 @@ async function computePreview(c: CCtx, sel: Selection): Promise<PreviewResult> {
 function cellIssues(t: Dict, lang: Lang, issues: readonly ItemIssue[]): Html | '' {
   if (issues.length === 0) return '';
   return h`<ul class="cell-issues">${issues.map((i) => h`<li>${explainCode(t, lang, i.code, { advice: false })}</li>`)}</ul>`;
+}
+
+/** The royalty parts of a trade under its preview row: which to pull back, how much, and to whom. */
+function royaltyRow(t: Dict, tr: TradeView, choice: RoyaltyChoice): Html {
+  const no = tr.tradeNo;
+  return h`<tr class="royalty-row" data-royalty-for="${no}"><td></td><td colspan="8">
+<div class="royalty-box"><div class="royalty-head"><strong>${t.royaltyBack}</strong> <span class="muted small">${t.royaltyBackHint}</span></div>
+<table class="royalty-parts"><thead><tr><th class="check">${t.royaltyInclude}</th><th>${t.royaltyFrom}</th><th class="num">${t.royaltyOriginal}</th><th>${t.royaltyAmount}</th></tr></thead>
+<tbody>${tr.royalties.map((part, k) => {
+    const ch = choice.parts[k];
+    const who = part.account ?? part.userId ?? '?';
+    return h`<tr data-part="${k}"><td class="check"><input type="checkbox" name="roy.${no}" value="${k}"${ch?.included ? ' checked' : ''} aria-label="${t.royaltyInclude} ${who}"></td>
+<td class="mono">${who}</td><td class="num">${money(part.amountFen)}</td>
+<td><input class="amount" type="text" inputmode="decimal" name="roy_amount.${no}.${k}" value="${ch?.amountText ?? formatYuan(part.amountFen)}" aria-label="${t.royaltyAmount} ${who}"></td></tr>`;
+  })}</tbody></table>
+<div class="royalty-to"><label for="roy_to.${no}">${t.royaltyTo}</label> <input type="text" id="roy_to.${no}" name="roy_to.${no}" value="${choice.to}" maxlength="100"> <span class="muted small">${t.royaltyToHint}</span></div>
+</div></td></tr>`;
 }
 
 function renderPreview(
@@ -284,23 +480,32 @@ function renderPreview(
     if (i.index !== null) byIndex.set(i.index, [...(byIndex.get(i.index) ?? []), i]);
   }
   const totalFen = sel.items.reduce((s, it) => s + it.amountFen, 0);
+  const royaltyFen = sel.items.reduce(
+    (s, it) => s + (it.royalties ?? []).reduce((x, y) => x + y.amountFen, 0),
+    0,
+  );
+  const withRoyalty = sel.items.some((it) => (it.royalties ?? []).length > 0);
   const ok = preview.issues.length === 0;
   const body = h`<form method="post" action="/refunds/preview" id="preview-form">
 ${csrf(c)}
+<input type="hidden" name="from" value="preview">
+${sel.fromPicks ? h`<input type="hidden" name="picks" value="1">` : ''}
 <div class="kpis">
 <div class="kpi"><div class="label">${t.tradesSelected}</div><div class="value" id="preview-count">${sel.items.length}</div></div>
 <div class="kpi"><div class="label">${t.totalRefund}</div><div class="value">${formatYuan(totalFen)}</div><div class="sub">${t.yuan}</div></div>
+${withRoyalty ? h`<div class="kpi"><div class="label">${t.royaltyTotal}</div><div class="value" id="preview-royalty-total">${formatYuan(royaltyFen)}</div><div class="sub">${t.yuan}</div></div>` : ''}
 <div class="kpi"><div class="label">${t.batchesPlanned}</div><div class="value" id="preview-batches">${preview.batches.length}</div><div class="sub">${t.batchSizeIs(sel.batchSize)}</div></div>
 <div class="kpi${ok ? '' : ' warn'}"><div class="label">${t.issues}</div><div class="value" id="preview-issue-count">${preview.issues.length}</div></div>
 </div>
 <div class="card">
 <div class="card-head"><h2>${t.refundItems}</h2><span class="muted small">${t.itemsHint}</span></div>
 <div class="table-wrap"><table id="preview-items">
-<thead><tr><th class="num">#</th><th>${t.tradeNo}</th><th>${t.outTradeNo}</th><th class="num">${t.paid}</th><th class="num">${t.refunded}</th><th class="num">${t.refundable}</th><th>${t.refundAmount}</th><th>${t.reason}</th></tr></thead>
+<thead><tr><th class="num">#</th><th>${t.tradeNo}</th><th>${t.outTradeNo}</th><th class="num">${t.paid}</th><th class="num">${t.refunded}</th><th class="num">${t.refundable}</th><th>${t.refundAmount}</th><th>${t.reason}</th><th></th></tr></thead>
 <tbody>
 ${sel.tradeNos.map((no, index) => {
   const tr = sel.trades.get(no);
   const its = byIndex.get(index) ?? [];
+  const choice = sel.royalty.get(no);
   return h`<tr${its.length > 0 ? h` class="row-bad"` : ''} data-trade="${no}">
 <td class="num">${index + 1}</td>
 <td><input type="hidden" name="t" value="${no}"><a class="mono" href="/trades/${no}">${no}</a>${cellIssues(t, lang, its)}</td>
@@ -310,7 +515,8 @@ ${sel.tradeNos.map((no, index) => {
 <td class="num">${tr ? money(tr.refundableFen) : '—'}</td>
 <td><input class="amount" type="text" inputmode="decimal" name="amount.${no}" value="${sel.amountText.get(no) ?? ''}" aria-label="${t.refundAmount} ${no}"></td>
 <td><input class="reason" type="text" name="reason.${no}" value="${sel.reason.get(no) ?? ''}" maxlength="80" aria-label="${t.reason} ${no}"></td>
-</tr>`;
+<td><button type="submit" class="btn btn-ghost btn-small" name="drop" value="${no}" formaction="/refunds/preview" formnovalidate title="${t.removeTrade(no)}" aria-label="${t.removeTrade(no)}">${t.removeFromSelection}</button></td>
+</tr>${tr && choice ? royaltyRow(t, tr, choice) : ''}`;
 })}
 </tbody></table></div>
 </div>
@@ -332,6 +538,11 @@ ${issueList(
 }
 <div class="card">
 <h2>${t.submission}</h2>
+${
+  withRoyalty && sel.mode === 'pwd'
+    ? h`<div class="flash flash-error" role="alert" id="royalty-pwd-warning">${explainCode(t, lang, 'PWD_REFUND_NOT_ALLOW_ROYALTY', { advice: false })}<br>${t.royaltyPwdWarning}</div>`
+    : ''
+}
 <div class="form-row"><div class="radio-group" role="radiogroup" aria-label="${t.mode}">
 <label><input type="radio" name="mode" value="pwd"${sel.mode === 'pwd' ? ' checked' : ''}><span>${t.modePwd}<span class="hint">${t.modePwdHint}</span></span></label>
 <label><input type="radio" name="mode" value="nopwd"${sel.mode === 'nopwd' ? ' checked' : ''}><span>${t.modeNopwd}<span class="hint">${t.modeNopwdHint}</span></span></label>
