@@ -1,5 +1,7 @@
+import { resolve } from 'node:path';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import { createPool } from './postgres.js';
+import { BACKSTOP_WAL_PAGES, registerCheckpoints } from './checkpointer.js';
 import { openSqlite, sqliteDialect } from './sqlite.js';
 import { parseDatabaseUrl, redactUrl } from './url.js';
 
@@ -34,6 +36,11 @@ export interface Database<DB = any> {
 export interface OpenDatabaseOptions {
   /** Maximum connections in the PostgreSQL pool (default 10). SQLite always uses one connection. */
   poolSize?: number;
+  /**
+   * SQLite files only: run WAL checkpoints in a background worker thread instead of inside whichever commit
+   * crosses the auto-checkpoint threshold (default true; see checkpointer.ts).
+   */
+  backgroundCheckpoints?: boolean;
 }
 
 /**
@@ -41,7 +48,8 @@ export interface OpenDatabaseOptions {
  *
  * - a file path, `sqlite:PATH` or `file:PATH` (`file:///abs/path` too): a SQLite file via better-sqlite3,
  *   created with its parent directory if missing, with `journal_mode=WAL`, `synchronous=NORMAL`,
- *   `foreign_keys=ON` and `busy_timeout=5000`;
+ *   `foreign_keys=ON` and `busy_timeout=5000`; WAL checkpoints run in a background worker thread
+ *   (`backgroundCheckpoints`, checkpointer.ts);
  * - `:memory:`: an in-memory SQLite database (gone when closed);
  * - `postgres://…` or `postgresql://…`: a `pg` pool. The connection is checked before this resolves, so a wrong
  *   host or password is reported at start-up.
@@ -80,17 +88,29 @@ export async function openDatabase<DB>(url: string, opts: OpenDatabaseOptions = 
   } catch (cause) {
     throw new Error(`Cannot open SQLite database ${redacted}: ${describeError(cause)}`, { cause });
   }
-  return handle(new Kysely<DB>({ dialect: sqliteDialect(sqlite) }), 'sqlite', redacted);
+  let stopCheckpoints: (() => Promise<void>) | undefined;
+  if (target.kind === 'sqlite-file' && opts.backgroundCheckpoints !== false) {
+    sqlite.pragma(`wal_autocheckpoint = ${BACKSTOP_WAL_PAGES}`);
+    stopCheckpoints = await registerCheckpoints(resolve(target.path));
+  }
+  return handle(new Kysely<DB>({ dialect: sqliteDialect(sqlite) }), 'sqlite', redacted, stopCheckpoints);
 }
 
-function handle<DB>(db: Kysely<DB>, dialect: Dialect, url: string): Database<DB> {
+function handle<DB>(
+  db: Kysely<DB>,
+  dialect: Dialect,
+  url: string,
+  beforeClose?: () => Promise<void>,
+): Database<DB> {
   let closing: Promise<void> | undefined;
   return {
     db,
     dialect,
     url,
     close() {
-      closing ??= db.destroy();
+      // The checkpointer lets go of the file first, so that this connection is the last one and SQLite
+      // checkpoints and removes the WAL as it closes.
+      closing ??= (beforeClose?.() ?? Promise.resolve()).then(() => db.destroy());
       return closing;
     },
   };

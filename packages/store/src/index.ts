@@ -10,6 +10,7 @@
  *
  * @module
  */
+export { type CheckpointStats, checkpointerRunning, checkpointStats } from './checkpointer.js';
 export { type Database, type Dialect, type OpenDatabaseOptions, openDatabase } from './database.js';
 export {
   MIGRATIONS_TABLE,
