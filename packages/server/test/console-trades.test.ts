@@ -87,7 +87,7 @@ describe.each(dialectsUnderTest())('console trades (%s)', (dialect) => {
       expect(on2).toHaveLength(6);
       expect(on2).not.toContain(a);
       expect(page2.html).toContain('data-picks-base="2"');
-      expect(page2.html).toContain('已选 2 笔');
+      expect(page2.html).toContain('<strong data-selected-count id="picks-count">2</strong> 笔');
       // Tick one on page 2 and preview: all three, in the order they were picked.
       const d = on2[1]!;
       const pv = await b.post('/refunds/preview', [
@@ -123,7 +123,7 @@ describe.each(dialectsUnderTest())('console trades (%s)', (dialect) => {
       expect(search.location).toBe('/trades?q=ROYALTY&status=refundable');
       const found = await b.get(search.location!);
       expect(tradesOf(found)).toEqual([ROY]);
-      expect(found.html).toContain('已选 2 笔');
+      expect(found.html).toContain('id="picks-count">2<');
       // Pick the royalty trade from the search result as well.
       await b.post('/trades/pick', [
         ['t', ROY],
@@ -207,6 +207,23 @@ describe.each(dialectsUnderTest())('console trades (%s)', (dialect) => {
       expect(new Set(previewTrades(dropped))).toEqual(new Set([a, d]));
       const token = b.cookies.get('alirefund_session')!;
       expect(new Set(await s.server.services.sessions.picks(token))).toEqual(new Set([a, d]));
+      // "Create" with a row ticked "remove" shows the preview without it and creates nothing.
+      const notYet = await b.post('/refunds', [
+        ['from', 'preview'],
+        ['picks', '1'],
+        ['t', a],
+        ['t', d],
+        ['drop', d],
+        ['mode', 'nopwd'],
+      ]);
+      expect(notYet.status).toBe(200);
+      expect(previewTrades(notYet)).toEqual([a]);
+      expect((await s.server.services.refunds.listBatches()).total).toBe(0);
+      expect(await s.server.services.sessions.picks(token)).toEqual([a]);
+      await b.post('/trades/pick', [
+        ['t', d],
+        ['go', 'page:1'],
+      ]);
       // Create a nopwd batch for `a` only: `a` leaves the picks, `d` stays for later.
       const created = await b.post('/refunds', [
         ['from', 'preview'],

@@ -355,8 +355,16 @@ describe('pwd refund story in Chromium (real sandbox, real server, real sockets)
     await page.uncheck('input[data-select-all]');
     await page.goto(`${base}/trades?status=refundable`);
     await page.check(`tr[data-trade="${OTHER.tradeNo}"] input[name=t]`);
+    // Picks survive a search: OTHER stays picked while the list shows LATE only, and the counter says so.
+    await page.fill('#q', LATE.order);
+    await Promise.all([page.waitForURL(/\/trades\?q=/), page.click('#search-button')]);
+    expect(await page.locator('#trades-table tr[data-trade]').count()).toBe(1);
+    await expect(page.locator('[data-selected-count]').first().textContent()).resolves.toBe('1');
     await page.check(`tr[data-trade="${LATE.tradeNo}"] input[name=t]`);
+    await expect(page.locator('[data-selected-count]').first().textContent()).resolves.toBe('2');
+    await shot('trades-picks');
     await Promise.all([page.waitForURL(/\/refunds\/preview$/), page.click('#preview-button')]);
+    expect(await page.locator('#preview-items tr[data-trade]').count()).toBe(2);
     await page.fill(`input[name="amount.${OTHER.tradeNo}"]`, '9.99');
     await page.fill(`input[name="reason.${LATE.tradeNo}"]`, '商品破损');
     await page.check('input[name=mode][value=nopwd]');
@@ -414,6 +422,20 @@ describe('pwd refund story in Chromium (real sandbox, real server, real sockets)
     await Promise.all([page.waitForLoadState('load'), page.click('#create-token')]);
     await expect(page.locator('#new-token-value').textContent()).resolves.toMatch(/^alr_/);
     await shot('tokens');
+    // Operators: create one through the form, then disable them (the confirmation is accepted).
+    await page.goto(`${base}/operators`);
+    await page.fill('#op-username', 'zhang.san');
+    await page.fill('#op-display', '张三');
+    await page.fill('#op-password', 'zhangsan-pw-1');
+    await Promise.all([page.waitForURL(/\/operators\?msg=created/), page.click('#create-operator-submit')]);
+    const status = page.locator('tr[data-operator="zhang.san"] [data-operator-status]');
+    await expect(status.getAttribute('data-operator-status')).resolves.toBe('enabled');
+    await Promise.all([
+      page.waitForURL(/msg=disabled/),
+      page.click('tr[data-operator="zhang.san"] button.btn-danger'),
+    ]);
+    await expect(status.getAttribute('data-operator-status')).resolves.toBe('disabled');
+    await shot('operators');
     await page.goto(`${base}/dashboard`);
     await shot('dashboard-2');
     await page.goto(`${base}/dashboard?lang=en`);

@@ -157,7 +157,7 @@ ${STATUS_FILTERS.map(
 ${q !== '' || status || royalty ? h`<button type="submit" class="btn btn-ghost" name="go" value="reset" formaction="/trades/pick" formnovalidate>${t.clear}</button>` : ''}
 </div>
 <div class="picks-bar${picks.length === 0 ? ' muted' : ''}" id="picks-bar" data-picks="${picks.length}">
-<span>${t.picksKept(picks.length)}${elsewhere > 0 ? h` · <span id="picks-elsewhere">${t.picksElsewhere(elsewhere)}</span>` : ''}</span>
+<span>${t.picksSelected} <strong data-selected-count id="picks-count">${picks.length}</strong> ${t.picksKept}${elsewhere > 0 ? h` · <span id="picks-elsewhere">${t.picksElsewhere(elsewhere)}</span>` : ''}</span>
 ${picks.length > 0 ? h`<button type="submit" class="btn btn-ghost btn-small" name="go" value="clear" formaction="/trades/pick" formnovalidate id="clear-picks">${t.clearPicks}</button>` : ''}
 </div>
 <div class="table-wrap"><table id="trades-table">
@@ -283,11 +283,10 @@ ${
       const { refused } = await savePageTicks(c, form);
       if (refused > 0) flash = { kind: 'warn', text: c.get('t').pickLimit(MAX_PICK, refused) };
     }
-    const drop = form.str('drop');
-    if (TRADE_NO_RE.test(drop) && form.str('from') === 'preview' && form.str('picks') === '1') {
-      await c.get('ctx').services.sessions.clearPicks(tokenOf(c), [drop]);
-    }
     const sel = await selection(c, form);
+    if (sel.dropped.length > 0 && sel.fromPicks) {
+      await c.get('ctx').services.sessions.clearPicks(tokenOf(c), sel.dropped);
+    }
     if (sel.tradeNos.length === 0) return c.redirect('/trades?msg=none', 303);
     return renderPreview(c, sel, await computePreview(c, sel), 200, flash);
   });
@@ -296,7 +295,12 @@ ${
     const { services } = c.get('ctx');
     const form = await readForm(c);
     const sel = await selection(c, form);
+    if (sel.dropped.length > 0 && sel.fromPicks) {
+      await services.sessions.clearPicks(tokenOf(c), sel.dropped);
+    }
     if (sel.tradeNos.length === 0) return c.redirect('/trades', 303);
+    // Rows ticked "remove": show the preview without them rather than create something not previewed.
+    if (sel.dropped.length > 0) return renderPreview(c, sel, await computePreview(c, sel));
     if (sel.localIssues.length > 0) return renderPreview(c, sel, await computePreview(c, sel), 422);
     const res = await services.refunds.createBatches(sel.items, {
       mode: sel.mode,
@@ -336,6 +340,8 @@ interface Selection {
   batchSize: number;
   /** The selection is the session's picks (the preview form says so to itself). */
   fromPicks: boolean;
+  /** Trades ticked "remove" in the preview (left out of `tradeNos`). */
+  dropped: string[];
   /** What the operator typed, for redisplay. */
   amountText: Map<string, string>;
   reason: Map<string, string>;
@@ -354,10 +360,12 @@ async function selection(c: CCtx, form: Form): Promise<Selection> {
   const t = c.get('t');
   const from = form.str('from');
   const fromPicks = from === 'list' || (from === 'preview' && form.str('picks') === '1');
-  const drop = form.str('drop');
+  const drop = new Set(form.all('drop').map((s) => s.trim()));
   const asked =
     from === 'list' ? await services.sessions.picks(tokenOf(c)) : form.all('t').map((s) => s.trim());
-  const tradeNos = [...new Set(asked)].filter((s) => TRADE_NO_RE.test(s) && s !== drop).slice(0, MAX_PICK);
+  const unique = [...new Set(asked)].filter((s) => TRADE_NO_RE.test(s));
+  const dropped = unique.filter((s) => drop.has(s));
+  const tradeNos = unique.filter((s) => !drop.has(s)).slice(0, MAX_PICK);
   const trades = await services.trades.getMany(tradeNos);
   const mode: RefundMode = form.str('mode') === 'nopwd' ? 'nopwd' : 'pwd';
   const sizeText = form.str('batch_size');
@@ -426,6 +434,7 @@ async function selection(c: CCtx, form: Form): Promise<Selection> {
     mode,
     batchSize,
     fromPicks,
+    dropped,
     amountText,
     reason,
     royalty,
@@ -515,7 +524,7 @@ ${sel.tradeNos.map((no, index) => {
 <td class="num">${tr ? money(tr.refundableFen) : '—'}</td>
 <td><input class="amount" type="text" inputmode="decimal" name="amount.${no}" value="${sel.amountText.get(no) ?? ''}" aria-label="${t.refundAmount} ${no}"></td>
 <td><input class="reason" type="text" name="reason.${no}" value="${sel.reason.get(no) ?? ''}" maxlength="80" aria-label="${t.reason} ${no}"></td>
-<td><button type="submit" class="btn btn-ghost btn-small" name="drop" value="${no}" formaction="/refunds/preview" formnovalidate title="${t.removeTrade(no)}" aria-label="${t.removeTrade(no)}">${t.removeFromSelection}</button></td>
+<td><label class="drop nowrap" title="${t.removeTrade(no)}"><input type="checkbox" name="drop" value="${no}" aria-label="${t.removeTrade(no)}"> ${t.removeFromSelection}</label></td>
 </tr>${tr && choice ? royaltyRow(t, tr, choice) : ''}`;
 })}
 </tbody></table></div>
