@@ -9,16 +9,22 @@ import { withTransaction } from '@alirefund/store';
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import { type Core, type Faults, noFaults } from './core.js';
-import { insertAccount, insertPartner, insertTrade } from './entities.js';
+import { existingFreezes, frozenAccountId, insertAccount, insertPartner, insertTrade } from './entities.js';
+import { freezeFromBalance, settleDback } from './funds.js';
 import type { Dispatcher } from './outbox.js';
-import { effectiveStatus, resultFromRow } from './processing.js';
+import { effectiveStatus, feeRefundedFor, resultFromRow, unfreezeRecordOf } from './processing.js';
 import {
   type SeedProblem,
   accountSeedSchema,
+  freezeSeedSchema,
   partnerSeedSchema,
   tradeSeedSchema,
   zodProblems,
 } from './seed.js';
+
+const settleSchema = z.strictObject({
+  status: z.enum(['S', 'F'], { message: 'must be "S" (the card received it) or "F" (the card refused it)' }),
+});
 
 const nonNegInt = z.number().int().min(0);
 
@@ -121,6 +127,8 @@ export function adminRoutes(core: Core, dispatcher: Dispatcher, onUnpause: () =>
       endpoints: [
         'GET/POST /sandbox/api/partners',
         'GET /sandbox/api/partners/:partner',
+        'POST /sandbox/api/partners/:partner/freezes',
+        'GET /sandbox/api/freezes',
         'GET/POST /sandbox/api/accounts',
         'GET /sandbox/api/accounts/:accountId',
         'GET/POST /sandbox/api/trades',
@@ -131,6 +139,8 @@ export function adminRoutes(core: Core, dispatcher: Dispatcher, onUnpause: () =>
         'GET /sandbox/api/notifications/:id',
         'POST /sandbox/api/notifications/:id/redeliver',
         'GET /sandbox/api/deliveries',
+        'GET /sandbox/api/dbacks',
+        'POST /sandbox/api/dbacks/:partner/:batchNo/:recordNo',
         'POST /sandbox/api/dispatch',
         'GET /sandbox/api/ledger',
         'GET/PUT /sandbox/api/clock',
@@ -174,12 +184,17 @@ export function adminRoutes(core: Core, dispatcher: Dispatcher, onUnpause: () =>
       .select('user_id')
       .where('partner', '=', r.partner)
       .execute();
+    const frozen = await freezeViews(r.partner);
+    const frozenFen = frozen.reduce((sum, f) => sum + f.leftFen, 0);
     return c.json({
       partner: r.partner,
       email: r.email,
       services: r.services.split(',').filter(Boolean),
       balance: yuan(r.balance_fen),
       balanceFen: Number(r.balance_fen),
+      frozen: yuan(frozenFen),
+      frozenFen,
+      freezes: frozen,
       rsa: r.rsa_public_key !== null,
       keyHint: `…${r.md5_key.slice(-4)}`,
       signedAccounts: signed.map((s) => s.user_id),
@@ -199,17 +214,150 @@ export function adminRoutes(core: Core, dispatcher: Dispatcher, onUnpause: () =>
         )
         .executeTakeFirst();
       if (clash) return false;
+      if (
+        (
+          await existingFreezes(
+            trx,
+            (parsed.data.frozen ?? []).map((f) => f.freezeOrderNo),
+          )
+        ).length > 0
+      )
+        return false;
       return insertPartner(trx, parsed.data, core.now());
     });
     if (!created)
       return c.json(
         {
           error: 'conflict',
-          message: `partner ${parsed.data.partner} or email ${parsed.data.email} already exists`,
+          message: `partner ${parsed.data.partner}, email ${parsed.data.email} or one of its freeze orders already exists`,
         },
         409,
       );
     return c.json({ partner: parsed.data.partner, created: true }, 201);
+  });
+
+  // ---- frozen funds
+  async function freezeViews(partner?: string) {
+    let q = db.selectFrom('sbx_freezes').selectAll().orderBy('created_at').orderBy('freeze_order_no');
+    if (partner) q = q.where('account_id', '=', partner);
+    const rows = await q.execute();
+    const left = new Map<string, number>();
+    const releases = new Map<string, Array<ReturnType<typeof unfreezeRecordOf> & { batchNo: string }>>();
+    for (let i = 0; i < rows.length; i += 400) {
+      const part = rows.slice(i, i + 400).map((f) => f.freeze_order_no);
+      for (const a of await db
+        .selectFrom('sbx_accounts')
+        .select(['account_id', 'balance_fen'])
+        .where(
+          'account_id',
+          'in',
+          part.map((n) => frozenAccountId(n)),
+        )
+        .execute())
+        left.set(a.account_id, Number(a.balance_fen));
+      for (const u of await db
+        .selectFrom('sbx_unfreezes')
+        .selectAll()
+        .where('freeze_order_no', 'in', part)
+        .orderBy('processed_at')
+        .orderBy('unfreeze_order_no')
+        .execute()) {
+        const list = releases.get(u.freeze_order_no) ?? [];
+        list.push({ ...unfreezeRecordOf(u), batchNo: u.batch_no });
+        releases.set(u.freeze_order_no, list);
+      }
+    }
+    return rows.map((f) => {
+      const leftFen = left.get(frozenAccountId(f.freeze_order_no)) ?? 0;
+      return {
+        freezeOrderNo: f.freeze_order_no,
+        partner: f.account_id,
+        ledgerAccount: frozenAccountId(f.freeze_order_no),
+        amount: yuan(f.amount_fen),
+        amountFen: Number(f.amount_fen),
+        left: yuan(leftFen),
+        leftFen,
+        createdAt: new Date(Number(f.created_at)).toISOString(),
+        releases: releases.get(f.freeze_order_no) ?? [],
+      };
+    });
+  }
+  app.get('/freezes', async (c) => c.json({ freezes: await freezeViews(c.req.query('partner')) }));
+  app.post('/partners/:partner/freezes', async (c) => {
+    const body = await jsonBody(c);
+    if (!body.ok) return body.response;
+    const parsed = freezeSeedSchema.safeParse(body.value);
+    if (!parsed.success) return invalid(c, zodProblems(parsed.error));
+    const r = await freezeFromBalance(core, c.req.param('partner'), parsed.data);
+    if (!r.ok)
+      return c.json(
+        { error: r.error, message: r.message },
+        r.error === 'not_found' ? 404 : r.error === 'conflict' ? 409 : 400,
+      );
+    return c.json({ freezeOrderNo: parsed.data.freezeOrderNo, created: true }, 201);
+  });
+
+  // ---- 充退 (refunds to bank cards)
+  app.get('/dbacks', async (c) => {
+    let q = db
+      .selectFrom('sbx_batch_records')
+      .innerJoin('sbx_batches', (j) =>
+        j
+          .onRef('sbx_batches.partner', '=', 'sbx_batch_records.partner')
+          .onRef('sbx_batches.batch_no', '=', 'sbx_batch_records.batch_no'),
+      )
+      .select([
+        'sbx_batch_records.partner',
+        'sbx_batch_records.batch_no',
+        'sbx_batch_records.record_no',
+        'sbx_batch_records.trade_no',
+        'sbx_batch_records.amount_fen',
+        'sbx_batch_records.dback_status',
+        'sbx_batch_records.dback_settled_at',
+        'sbx_batch_records.processed_at',
+        'sbx_batches.dback_notify_url',
+      ])
+      .where('sbx_batch_records.dback_status', 'is not', null)
+      .orderBy('sbx_batch_records.processed_at', 'desc')
+      .orderBy('sbx_batch_records.batch_no', 'desc')
+      .orderBy('sbx_batch_records.record_no')
+      .limit(limitOf(c));
+    const status = c.req.query('status');
+    if (status === 'P' || status === 'S' || status === 'F')
+      q = q.where('sbx_batch_records.dback_status', '=', status);
+    const partner = c.req.query('partner');
+    if (partner) q = q.where('sbx_batch_records.partner', '=', partner);
+    const iso = (t: number | null) => (t === null ? null : new Date(Number(t)).toISOString());
+    return c.json({
+      dbacks: (await q.execute()).map((r) => ({
+        partner: r.partner,
+        batchNo: r.batch_no,
+        recordNo: Number(r.record_no),
+        tradeNo: r.trade_no,
+        amount: yuan(r.amount_fen),
+        amountFen: Number(r.amount_fen),
+        status: r.dback_status,
+        processedAt: iso(r.processed_at),
+        settledAt: iso(r.dback_settled_at),
+        dbackNotifyUrl: r.dback_notify_url,
+      })),
+    });
+  });
+  app.post('/dbacks/:partner/:batchNo/:recordNo', async (c) => {
+    const body = await jsonBody(c);
+    if (!body.ok) return body.response;
+    const parsed = settleSchema.safeParse(body.value);
+    if (!parsed.success) return invalid(c, zodProblems(parsed.error));
+    const recordNo = Number(c.req.param('recordNo'));
+    if (!Number.isSafeInteger(recordNo))
+      return c.json({ error: 'not_found', message: `no record ${c.req.param('recordNo')}` }, 404);
+    const r = await settleDback(
+      core,
+      { partner: c.req.param('partner'), batchNo: c.req.param('batchNo'), recordNo },
+      parsed.data.status,
+    );
+    if (!r.ok) return c.json({ error: r.error, message: r.message }, r.error === 'not_found' ? 404 : 409);
+    return c.json({ status: r.status, notifyId: r.notification?.notifyId ?? null });
   });
 
   // ---- accounts
@@ -351,6 +499,7 @@ export function adminRoutes(core: Core, dispatcher: Dispatcher, onUnpause: () =>
         amount: yuan(b.amount_fen),
         code: b.code,
         succeeded: Number(b.succeeded) === 1,
+        dbackStatus: b.dback_status,
         at: new Date(Number(b.processed_at)).toISOString(),
       })),
     });
@@ -406,10 +555,14 @@ export function adminRoutes(core: Core, dispatcher: Dispatcher, onUnpause: () =>
       amount_fen: number;
       status: string;
       notify_url: string | null;
+      paid_with: string;
+      fee_fen: number | null;
     },
     refunded: { fen: number; count: number } | undefined,
   ) {
     const fen = refunded?.fen ?? 0;
+    const feeFen = r.fee_fen === null ? null : Number(r.fee_fen);
+    const feeRefundedFen = feeFen === null ? null : feeRefundedFor(feeFen, Number(r.amount_fen), fen);
     return {
       tradeNo: r.trade_no,
       partner: r.partner,
@@ -424,6 +577,11 @@ export function adminRoutes(core: Core, dispatcher: Dispatcher, onUnpause: () =>
       refundedFen: fen,
       refundCount: refunded?.count ?? 0,
       notifyUrl: r.notify_url,
+      paidWith: r.paid_with,
+      fee: feeFen === null ? null : yuan(feeFen),
+      feeFen,
+      feeRefunded: feeRefundedFen === null ? null : yuan(feeRefundedFen),
+      feeRefundedFen,
     };
   }
 
@@ -480,20 +638,32 @@ export function adminRoutes(core: Core, dispatcher: Dispatcher, onUnpause: () =>
       .where('batch_no', '=', batchNo)
       .orderBy('id')
       .execute();
+    const unfreezes = await db
+      .selectFrom('sbx_unfreezes')
+      .selectAll()
+      .where('partner', '=', partner)
+      .where('batch_no', '=', batchNo)
+      .orderBy('record_no')
+      .orderBy('unfreeze_order_no')
+      .execute();
     return c.json({
       ...batchView(b),
       charset: b.charset,
       signType: b.sign_type,
       sellerId: b.seller_id,
       useFreezeAmount: Number(b.use_freeze) === 1,
+      dbackNotifyUrl: b.dback_notify_url,
       detailData: b.detail_data,
       resultDetails: b.result_details,
+      unfreezedDetails: b.unfreezed_details,
+      unfreezes: unfreezes.map((u) => ({ recordNo: Number(u.record_no), ...unfreezeRecordOf(u) })),
       records: records.map((r) => ({
         recordNo: Number(r.record_no),
         tradeNo: r.trade_no,
         amount: yuan(r.amount_fen),
         code: r.code,
         succeeded: Number(r.succeeded) === 1,
+        dbackStatus: r.dback_status,
         result: resultFromRow(r),
       })),
       notifications: notifications.map(notificationView),
@@ -579,7 +749,8 @@ export function adminRoutes(core: Core, dispatcher: Dispatcher, onUnpause: () =>
     const batchNo = c.req.query('batchNo');
     if (batchNo) q = q.where('batch_no', '=', batchNo);
     const kind = c.req.query('kind');
-    if (kind === 'batch_refund_notify' || kind === 'trade_status_sync') q = q.where('kind', '=', kind);
+    if (kind === 'batch_refund_notify' || kind === 'trade_status_sync' || kind === 'dback_notify')
+      q = q.where('kind', '=', kind);
     const status = c.req.query('status');
     if (status === 'pending' || status === 'held' || status === 'delivered' || status === 'failed')
       q = q.where('status', '=', status);

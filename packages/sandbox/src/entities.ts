@@ -6,8 +6,10 @@ import { randomUUID } from 'node:crypto';
 import { parseYuan } from '@alirefund/protocol';
 import { withTransaction } from '@alirefund/store';
 import type { Core, SandboxTrx } from './core.js';
+import type { EntryKind } from './schema.js';
 import {
   type AccountSeed,
+  type FreezeSeed,
   type PartnerSeed,
   type SandboxSeed,
   SeedError,
@@ -20,6 +22,15 @@ import {
 export const OPENING_ACCOUNT = 'SYS:OPENING';
 /** System account standing for every buyer: refunds go there. */
 export const BUYERS_ACCOUNT = 'SYS:BUYERS';
+/** System account holding the service fees Alipay collected on trades; fee refunds come out of it. */
+export const FEES_ACCOUNT = 'SYS:FEES';
+/** System account holding 充退 (refunds to bank cards) in progress, until they are settled (S or F). */
+export const DBACK_ACCOUNT = 'SYS:DBACK';
+
+/** The ledger account of a freeze order: its balance is what is still frozen. */
+export function frozenAccountId(freezeOrderNo: string): string {
+  return `FRZ:${freezeOrderNo}`;
+}
 
 export function fen(text: string): number {
   const v = parseYuan(text);
@@ -28,7 +39,7 @@ export function fen(text: string): number {
 }
 
 export async function ensureSystemAccounts(core: Core): Promise<void> {
-  for (const id of [OPENING_ACCOUNT, BUYERS_ACCOUNT]) {
+  for (const id of [OPENING_ACCOUNT, BUYERS_ACCOUNT, FEES_ACCOUNT, DBACK_ACCOUNT]) {
     await core.db
       .insertInto('sbx_accounts')
       .values({ account_id: id, email: null, kind: 'system', balance_fen: 0, created_at: core.now() })
@@ -44,7 +55,7 @@ export async function postTransfer(
     from: string;
     to: string;
     amountFen: number;
-    kind: 'opening' | 'trade_refund' | 'royalty_refund' | 'adjustment';
+    kind: EntryKind;
     partner?: string | null;
     batchNo?: string | null;
     tradeNo?: string | null;
@@ -80,6 +91,50 @@ export async function postTransfer(
     .execute();
 }
 
+/** Freeze order numbers among `orderNos` that already exist. */
+export async function existingFreezes(trx: SandboxTrx, orderNos: readonly string[]): Promise<string[]> {
+  if (orderNos.length === 0) return [];
+  return (
+    await trx
+      .selectFrom('sbx_freezes')
+      .select('freeze_order_no')
+      .where('freeze_order_no', 'in', [...orderNos])
+      .execute()
+  ).map((r) => r.freeze_order_no);
+}
+
+/**
+ * Creates a freeze order of `owner` and its ledger account, funded from `source`: `opening` (seeds: like every
+ * seeded balance, the frozen funds come on top of `balance`) or `balance` (admin API: part of the owner's
+ * available balance is frozen). The caller checks that the order number is new and the balance suffices.
+ */
+export async function insertFreeze(
+  trx: SandboxTrx,
+  owner: string,
+  f: FreezeSeed,
+  source: 'opening' | 'balance',
+  at: number,
+): Promise<void> {
+  const account = frozenAccountId(f.freezeOrderNo);
+  const amountFen = fen(f.amount);
+  await trx
+    .insertInto('sbx_freezes')
+    .values({ freeze_order_no: f.freezeOrderNo, account_id: owner, amount_fen: amountFen, created_at: at })
+    .execute();
+  await trx
+    .insertInto('sbx_accounts')
+    .values({ account_id: account, email: null, kind: 'frozen', balance_fen: 0, created_at: at })
+    .execute();
+  await postTransfer(trx, {
+    from: source === 'opening' ? OPENING_ACCOUNT : owner,
+    to: account,
+    amountFen,
+    kind: source === 'opening' ? 'opening' : 'freeze',
+    partner: owner,
+    at,
+  });
+}
+
 /** Inserts a partner (and its account) unless it exists. Returns whether it was created. */
 export async function insertPartner(trx: SandboxTrx, p: PartnerSeed, at: number): Promise<boolean> {
   const existing = await trx
@@ -112,6 +167,7 @@ export async function insertPartner(trx: SandboxTrx, p: PartnerSeed, at: number)
     partner: p.partner,
     at,
   });
+  for (const f of p.frozen ?? []) await insertFreeze(trx, p.partner, f, 'opening', at);
   return true;
 }
 
@@ -174,6 +230,23 @@ export async function findAccountId(
 }
 
 /**
+ * The fee Alipay collected when the trade was paid, funded from the opening account (seeded trades move no
+ * money: the seller's balance given is after the fee), so that fee refunds have somewhere to come from.
+ */
+async function postFee(trx: SandboxTrx, t: TradeSeed, at: number): Promise<void> {
+  if (t.fee === undefined) return;
+  await postTransfer(trx, {
+    from: OPENING_ACCOUNT,
+    to: FEES_ACCOUNT,
+    amountFen: fen(t.fee),
+    kind: 'opening',
+    partner: t.partner,
+    tradeNo: t.tradeNo,
+    at,
+  });
+}
+
+/**
  * Inserts a paid trade unless it exists. Cross-references (partner, seller, royalty accounts) must exist;
  * problems are reported with `path` as the JSON path prefix. Trades carry no money movement: the balances
  * given for partners and accounts are the balances after all seeded trades were paid.
@@ -233,8 +306,11 @@ export async function insertTrade(
       status: t.status,
       notify_url: t.notifyUrl ?? null,
       created_at: at,
+      paid_with: t.paidWith ?? 'balance',
+      fee_fen: t.fee === undefined ? null : fen(t.fee),
     })
     .execute();
+  await postFee(trx, t, at);
   for (const r of royalties) {
     await trx
       .insertInto('sbx_trade_royalties')
@@ -257,7 +333,29 @@ export async function applySeed(core: Core, seed: SandboxSeed): Promise<SeedSumm
       accounts: { created: 0, existing: 0 },
       trades: { created: 0, existing: 0 },
     };
-    for (const p of seed.partners) {
+    const problems: SeedProblem[] = [];
+    for (const [i, p] of seed.partners.entries()) {
+      const partnerExists = await trx
+        .selectFrom('sbx_partners')
+        .select('partner')
+        .where('partner', '=', p.partner)
+        .executeTakeFirst();
+      if (!partnerExists) {
+        const taken = new Set(
+          await existingFreezes(
+            trx,
+            (p.frozen ?? []).map((f) => f.freezeOrderNo),
+          ),
+        );
+        for (const [j, f] of (p.frozen ?? []).entries()) {
+          if (taken.has(f.freezeOrderNo))
+            problems.push({
+              path: `partners[${i}].frozen[${j}].freezeOrderNo`,
+              message: `freeze order ${f.freezeOrderNo} already exists`,
+            });
+        }
+        if (taken.size > 0) continue;
+      }
       const created = await insertPartner(trx, p, at);
       const row = await trx
         .selectFrom('sbx_partners')
@@ -275,7 +373,6 @@ export async function applySeed(core: Core, seed: SandboxSeed): Promise<SeedSumm
       seed.partners.length > 0
         ? seed.partners.map((p) => p.partner)
         : (await trx.selectFrom('sbx_partners').select('partner').execute()).map((r) => r.partner);
-    const problems: SeedProblem[] = [];
     for (const [i, a] of seed.accounts.entries()) {
       const clash = await trx
         .selectFrom('sbx_accounts')
@@ -354,9 +451,12 @@ export async function applySeed(core: Core, seed: SandboxSeed): Promise<SeedSumm
               status: t.status,
               notify_url: t.notifyUrl ?? null,
               created_at: at,
+              paid_with: t.paidWith ?? 'balance',
+              fee_fen: t.fee === undefined ? null : fen(t.fee),
             })),
           )
           .execute();
+        for (const t of bulk) await postFee(trx, t, at);
         summary.trades.created += bulk.length;
       }
     }

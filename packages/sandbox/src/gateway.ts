@@ -17,6 +17,7 @@ import {
   canonicalize,
   decodeDetailData,
   encodeResultDetails,
+  encodeUnfreezedDetails,
   encodeText,
   formatYuan,
   isDocumentedParam,
@@ -42,7 +43,7 @@ import {
   messagePage,
   resultPage,
 } from './pages.js';
-import { processBatch, rememberDecoded, resultFromRow } from './processing.js';
+import { processBatch, rememberDecoded, resultFromRow, unfreezeRecordOf } from './processing.js';
 import type { PartnerTable } from './schema.js';
 
 /** The refund services and the query. */
@@ -616,6 +617,7 @@ async function handleGateway(
     notify_url: p['notify_url'] ?? null,
     seller_id: sellerId,
     use_freeze: p['use_freeze_amount'] === 'Y' ? 1 : 0,
+    dback_notify_url: p['dback_notify_url'] ?? null,
     detail_data: p['detail_data']!,
     record_count: detail.records.length,
     wrong_passwords: 0,
@@ -731,7 +733,16 @@ async function query(core: Core, r: GatewayRequest, common: CommonOk): Promise<R
   const tradeNo = r.params['trade_no'];
   let q = core.db
     .selectFrom('sbx_batch_records')
-    .select(['batch_no', 'trade_no', 'amount_fen', 'amount_text', 'code', 'parts_json'])
+    .select([
+      'batch_no',
+      'record_no',
+      'trade_no',
+      'amount_fen',
+      'amount_text',
+      'code',
+      'parts_json',
+      'dback_status',
+    ])
     .where('partner', '=', common.partner.partner)
     .orderBy('processed_at', 'asc')
     .orderBy('batch_no', 'asc')
@@ -751,7 +762,21 @@ async function query(core: Core, r: GatewayRequest, common: CommonOk): Promise<R
     ...resultFromRow(row),
     batchNo: row.batch_no,
   }));
-  const text = `is_success=T&result_details=${encodeResultDetails(records, { withBatchNo: true })}`;
+  let text = `is_success=T&result_details=${encodeResultDetails(records, { withBatchNo: true })}`;
+  // Frozen funds released by the records found (protocol.md §13: `[&unfreezed_details=…]`).
+  let uq = core.db
+    .selectFrom('sbx_unfreezes')
+    .selectAll()
+    .where('partner', '=', common.partner.partner)
+    .orderBy('processed_at', 'asc')
+    .orderBy('batch_no', 'asc')
+    .orderBy('record_no', 'asc')
+    .orderBy('unfreeze_order_no', 'asc');
+  if (batchNo !== undefined) uq = uq.where('batch_no', '=', batchNo);
+  if (tradeNo !== undefined) uq = uq.where('trade_no', '=', tradeNo);
+  const unfreezes = await uq.execute();
+  if (unfreezes.length > 0)
+    text += `&unfreezed_details=${encodeUnfreezedDetails(unfreezes.map(unfreezeRecordOf))}`;
   await logRequest(core, r, 'T', null);
   return queryReply(common.charset, text);
 }

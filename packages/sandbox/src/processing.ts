@@ -3,23 +3,26 @@
  * (README "Per-record rules"), records independent of each other, every money movement a balanced pair of
  * ledger entries. One batch at a time (a process-wide lock) in one database transaction.
  */
-import { randomUUID } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import {
   type Charset,
   type DetailRecord,
   type ResultRecord,
   SERVICE_PWD,
+  type UnfreezeRecord,
+  beijingDate,
   decodeDetailData,
   encodeResultDetails,
+  encodeUnfreezedDetails,
   formatBeijing,
   formatYuan,
 } from '@alirefund/protocol';
 import { withTransaction } from '@alirefund/store';
 import type { Insertable } from 'kysely';
 import type { Core, SandboxTrx } from './core.js';
-import { BUYERS_ACCOUNT } from './entities.js';
+import { BUYERS_ACCOUNT, DBACK_ACCOUNT, FEES_ACCOUNT, frozenAccountId } from './entities.js';
 import { type Enqueued, type NotifyFaultUse, enqueueNotification } from './outbox.js';
-import type { BatchRecordTable, EntryTable, TradeTable } from './schema.js';
+import type { BatchRecordTable, EntryKind, EntryTable, TradeTable, UnfreezeTable } from './schema.js';
 
 /** At most this many refunds per trade (nopwd rules §4). */
 export const MAX_REFUNDS_PER_TRADE = 99;
@@ -56,7 +59,32 @@ export function effectiveStatus(baseStatus: string, amountFen: number, refundedF
 interface EntryDraft {
   account: string;
   fen: number;
-  kind: 'trade_refund' | 'royalty_refund';
+  kind: EntryKind;
+}
+
+/**
+ * The part of a trade's fee handed back once `refundedFen` of its `amountFen` has been refunded: pro rata,
+ * rounded half up, so that a full refund hands back exactly the whole fee (protocol.md §9.15 says "pro-rata";
+ * the rounding is ours [INF]). A record's fee refund is the difference before and after it.
+ */
+export function feeRefundedFor(feeFen: number, amountFen: number, refundedFen: number): number {
+  if (feeFen <= 0 || amountFen <= 0) return 0;
+  const r = Math.min(refundedFen, amountFen);
+  return Math.floor((2 * feeFen * r + amountFen) / (2 * amountFen));
+}
+
+/** Status and code of an `unfreezed_details` record for a release that happened [INF: values not documented]. */
+export const UNFREEZE_STATUS = 'S';
+export const UNFREEZE_CODE = 'SUCCESS';
+
+/**
+ * Unfreeze order numbers of one batch: the Beijing date, 12 random digits drawn once per batch and a 4-digit
+ * sequence (24 digits), so they sort in the order the funds were released.
+ */
+function unfreezeOrderNos(now: number): () => string {
+  const prefix = `${beijingDate(now)}${String(randomInt(0, 1e6)).padStart(6, '0')}${String(randomInt(0, 1e6)).padStart(6, '0')}`;
+  let seq = 0;
+  return () => `${prefix}${String(++seq).padStart(4, '0')}`;
 }
 
 type Trade = Pick<
@@ -69,7 +97,7 @@ type Trade = Pick<
   | 'notify_url'
   | 'out_trade_no'
   | 'buyer_email'
->;
+> & { paid_with: 'balance' | 'bank_card'; fee_fen: number | null };
 
 /** The non-trade parts of a result, as stored in `sbx_batch_records.parts_json`. */
 function partsJson(r: ResultRecord): string | null {
@@ -84,6 +112,7 @@ export function resultFromRow(row: {
   amount_text: string;
   code: string;
   parts_json: string | null;
+  dback_status?: 'P' | 'S' | 'F' | null;
 }): ResultRecord {
   const r: ResultRecord = {
     tradeNo: row.trade_no,
@@ -92,6 +121,11 @@ export function resultFromRow(row: {
     code: row.code,
     succeeded: row.code === 'SUCCESS',
   };
+  // A refund of a bank-card trade has the 5-field form with the current 充退 status.
+  if (row.dback_status) {
+    r.toBankCard = true;
+    r.bankCardStatus = row.dback_status;
+  }
   if (row.parts_json !== null) {
     const parts = JSON.parse(row.parts_json) as Pick<ResultRecord, 'charge' | 'royalties' | 'subTrade'>;
     if (parts.charge) r.charge = parts.charge;
@@ -99,6 +133,29 @@ export function resultFromRow(row: {
     if (parts.subTrade) r.subTrade = parts.subTrade;
   }
   return r;
+}
+
+/** An `sbx_unfreezes` row as an `unfreezed_details` record (for the SDK's encoder). */
+export function unfreezeRecordOf(u: {
+  unfreeze_order_no: string;
+  freeze_order_no: string;
+  amount_fen: number;
+  trade_no: string;
+  processed_at: number;
+  status: string;
+  code: string;
+}): UnfreezeRecord {
+  const fen = Number(u.amount_fen);
+  return {
+    unfreezeOrderNo: u.unfreeze_order_no,
+    freezeOrderNo: u.freeze_order_no,
+    amountFen: fen,
+    amountText: formatYuan(fen),
+    tradeNo: u.trade_no,
+    processedAt: formatBeijing(Number(u.processed_at)),
+    status: u.status,
+    code: u.code,
+  };
 }
 
 /** Records decoded at acceptance, handed to the processing that follows (saves decoding them twice). */
@@ -205,10 +262,17 @@ async function processInTransaction(
         'notify_url',
         'out_trade_no',
         'buyer_email',
+        'paid_with',
+        'fee_fen',
       ])
       .where('trade_no', 'in', part)
       .execute();
-    for (const t of rows) trades.set(t.trade_no, { ...t, amount_fen: Number(t.amount_fen) });
+    for (const t of rows)
+      trades.set(t.trade_no, {
+        ...t,
+        amount_fen: Number(t.amount_fen),
+        fee_fen: t.fee_fen === null ? null : Number(t.fee_fen),
+      });
     const sums = await trx
       .selectFrom('sbx_batch_records')
       .select((eb) => [
@@ -258,6 +322,7 @@ async function processInTransaction(
   }
   const balances = new Map<string, number>();
   const byEmail = new Map<string, string>();
+  const emailOf = new Map<string, string | null>();
   for (const part of chunks([...ids])) {
     for (const a of await trx
       .selectFrom('sbx_accounts')
@@ -265,6 +330,42 @@ async function processInTransaction(
       .where('account_id', 'in', part)
       .execute()) {
       balances.set(a.account_id, Number(a.balance_fen));
+      emailOf.set(a.account_id, a.email);
+    }
+  }
+  // use_freeze_amount=Y: the sellers' freeze orders that still hold money, oldest first, used before the
+  // available balance [INF]. Their ledger accounts join the balances like any other account.
+  const freezes = new Map<string, Array<{ orderNo: string; account: string }>>();
+  if (Number(batch.use_freeze) === 1) {
+    const sellers = [...new Set([...trades.values()].map((t) => t.seller_id))];
+    for (const part of chunks(sellers)) {
+      const rows = await trx
+        .selectFrom('sbx_freezes')
+        .select(['freeze_order_no', 'account_id as owner'])
+        .where('account_id', 'in', part)
+        .orderBy('created_at')
+        .orderBy('freeze_order_no')
+        .execute();
+      const left = new Map<string, number>();
+      for (const ids of chunks(rows.map((f) => frozenAccountId(f.freeze_order_no)))) {
+        for (const a of await trx
+          .selectFrom('sbx_accounts')
+          .select(['account_id', 'balance_fen'])
+          .where('account_id', 'in', ids)
+          .where('balance_fen', '>', 0)
+          .execute())
+          left.set(a.account_id, Number(a.balance_fen));
+      }
+      for (const f of rows) {
+        const account = frozenAccountId(f.freeze_order_no);
+        const fen = left.get(account);
+        if (fen === undefined) continue;
+        balances.set(account, fen);
+        const list = freezes.get(f.owner);
+        const item = { orderNo: f.freeze_order_no, account };
+        if (list) list.push(item);
+        else freezes.set(f.owner, [item]);
+      }
     }
   }
   for (const part of chunks([...emails])) {
@@ -294,12 +395,24 @@ async function processInTransaction(
   const bal = (id: string) => (balances.get(id) ?? 0) + (deltas.get(id) ?? 0);
   const recordRows: Insertable<BatchRecordTable>[] = [];
   const entryRows: Insertable<EntryTable>[] = [];
+  const unfreezeRows: Insertable<UnfreezeTable>[] = [];
+  const nextUnfreezeNo = unfreezeOrderNos(now);
   const closedOrPartial: Array<{ trade: Trade; refundFen: number; closed: boolean }> = [];
   let successNum = 0;
   const results: ResultRecord[] = [];
 
-  const evaluate = (rec: DetailRecord): { code: string; entries: EntryDraft[] } => {
-    const fail = (code: string) => ({ code, entries: [] });
+  interface Evaluated {
+    code: string;
+    entries: EntryDraft[];
+    /** Frozen funds released for this record, per freeze order. */
+    unfreezes?: Array<{ orderNo: string; fen: number }>;
+    /** The fee handed back (trades with a fee). */
+    feeFen?: number;
+    /** The refund went back to the buyer's bank card (充退), in progress. */
+    toBankCard?: boolean;
+  }
+  const evaluate = (rec: DetailRecord): Evaluated => {
+    const fail = (code: string): Evaluated => ({ code, entries: [] });
     const forcedIdx = core.faults.forceCodes.findIndex(
       (fc, i) => fc.tradeNo === rec.tradeNo && fc.times - (use.forced.get(i) ?? 0) > 0,
     );
@@ -347,14 +460,49 @@ async function processInTransaction(
         { account: into, fen: y.amountFen, kind: 'royalty_refund' },
       );
     }
-    if (lbal(trade.seller_id) < rec.amountFen) return fail('SELLER_BALANCE_NOT_ENOUGH');
+    // use_freeze_amount=Y: the seller's frozen funds count too, and are released first [INF].
+    const orders = freezes.get(trade.seller_id) ?? [];
+    const frozenFen = orders.reduce((sum, o) => sum + Math.max(0, lbal(o.account)), 0);
+    if (lbal(trade.seller_id) + frozenFen < rec.amountFen) return fail('SELLER_BALANCE_NOT_ENOUGH');
+    const unfreezes: Array<{ orderNo: string; fen: number }> = [];
+    let need = rec.amountFen;
+    for (const o of orders) {
+      if (need === 0) break;
+      const take = Math.min(need, Math.max(0, lbal(o.account)));
+      if (take === 0) continue;
+      need -= take;
+      unfreezes.push({ orderNo: o.orderNo, fen: take });
+      move(o.account, -take);
+      move(trade.seller_id, take);
+      entries.push(
+        { account: o.account, fen: -take, kind: 'unfreeze' },
+        { account: trade.seller_id, fen: take, kind: 'unfreeze' },
+      );
+    }
+    const toBankCard = trade.paid_with === 'bank_card' && rec.amountFen > 0;
     if (rec.amountFen > 0) {
+      // A bank-card trade's refund waits in SYS:DBACK until the 充退 is settled (admin API).
+      const to = toBankCard ? DBACK_ACCOUNT : BUYERS_ACCOUNT;
       move(trade.seller_id, -rec.amountFen);
-      move(BUYERS_ACCOUNT, rec.amountFen);
+      move(to, rec.amountFen);
       entries.push(
         { account: trade.seller_id, fen: -rec.amountFen, kind: 'trade_refund' },
-        { account: BUYERS_ACCOUNT, fen: rec.amountFen, kind: 'trade_refund' },
+        { account: to, fen: rec.amountFen, kind: 'trade_refund' },
       );
+    }
+    let feeFen: number | undefined;
+    if (trade.fee_fen !== null) {
+      feeFen =
+        feeRefundedFor(trade.fee_fen, trade.amount_fen, done.fen + rec.amountFen) -
+        feeRefundedFor(trade.fee_fen, trade.amount_fen, done.fen);
+      if (feeFen > 0) {
+        move(FEES_ACCOUNT, -feeFen);
+        move(trade.seller_id, feeFen);
+        entries.push(
+          { account: FEES_ACCOUNT, fen: -feeFen, kind: 'fee_refund' },
+          { account: trade.seller_id, fen: feeFen, kind: 'fee_refund' },
+        );
+      }
     }
     // Commit the record's effects to the batch state.
     for (const [id, d] of local) deltas.set(id, (deltas.get(id) ?? 0) + d);
@@ -367,11 +515,16 @@ async function processInTransaction(
         closed: done.fen + rec.amountFen >= trade.amount_fen,
       });
     }
-    return { code: 'SUCCESS', entries };
+    const out: Evaluated = { code: 'SUCCESS', entries };
+    if (unfreezes.length > 0) out.unfreezes = unfreezes;
+    if (feeFen !== undefined) out.feeFen = feeFen;
+    if (toBankCard) out.toBankCard = true;
+    return out;
   };
 
   for (const [i, rec] of records.entries()) {
-    const { code, entries } = evaluate(rec);
+    const evaluated = evaluate(rec);
+    const { code, entries } = evaluated;
     const ok = code === 'SUCCESS';
     if (ok) successNum++;
     const result: ResultRecord = {
@@ -381,15 +534,25 @@ async function processInTransaction(
       code,
       succeeded: ok,
     };
-    // The sandbox charges no fees, so the Alipay-computed fee refund is always 0.00.
-    if (rec.charge)
+    if (evaluated.toBankCard) {
+      result.toBankCard = true;
+      result.bankCardStatus = 'P';
+    }
+    // The fee refund is computed here (Alipay computes it [C2]) and reported for every trade that carries a fee,
+    // asked for or not, to the charged party: the request's `$` part if any, else the seller. Trades without a
+    // fee report a requested `$` part as 0.00.
+    const trade = trades.get(rec.tradeNo);
+    const feeTrade = trade !== undefined && trade.partner === partner && trade.fee_fen !== null;
+    if (feeTrade || rec.charge) {
+      const feeFen = ok ? (evaluated.feeFen ?? 0) : 0;
       result.charge = {
-        account: rec.charge.account,
-        userId: rec.charge.userId,
-        amountFen: 0,
-        amountText: '0.00',
+        account: rec.charge ? rec.charge.account : (emailOf.get(trade!.seller_id) ?? ''),
+        userId: rec.charge ? rec.charge.userId : trade!.seller_id,
+        amountFen: feeFen,
+        amountText: formatYuan(feeFen),
         code,
       };
+    }
     if (rec.royalties) {
       result.royalties = rec.royalties.map((y) => ({
         outAccount: y.outAccount,
@@ -422,7 +585,22 @@ async function processInTransaction(
       amount_text: result.amountText,
       parts_json: partsJson(result),
       processed_at: now,
+      dback_status: evaluated.toBankCard ? 'P' : null,
     });
+    for (const u of evaluated.unfreezes ?? []) {
+      unfreezeRows.push({
+        unfreeze_order_no: nextUnfreezeNo(),
+        freeze_order_no: u.orderNo,
+        partner,
+        batch_no: batchNo,
+        record_no: i + 1,
+        trade_no: rec.tradeNo,
+        amount_fen: u.fen,
+        processed_at: now,
+        status: UNFREEZE_STATUS,
+        code: UNFREEZE_CODE,
+      });
+    }
     if (entries.length > 0) {
       const txn = randomUUID();
       for (const e of entries) {
@@ -445,6 +623,7 @@ async function processInTransaction(
   for (const part of chunks(recordRows, 1000))
     await trx.insertInto('sbx_batch_records').values(part).execute();
   for (const part of chunks(entryRows, 2000)) await trx.insertInto('sbx_entries').values(part).execute();
+  for (const part of chunks(unfreezeRows, 1000)) await trx.insertInto('sbx_unfreezes').values(part).execute();
   for (const [id, d] of deltas) {
     if (d === 0) continue;
     await trx
@@ -454,9 +633,17 @@ async function processInTransaction(
       .execute();
   }
   const resultDetails = encodeResultDetails(results);
+  const unfreezedDetails =
+    unfreezeRows.length > 0 ? encodeUnfreezedDetails(unfreezeRows.map(unfreezeRecordOf)) : null;
   await trx
     .updateTable('sbx_batches')
-    .set({ status: 'done', processed_at: now, success_num: successNum, result_details: resultDetails })
+    .set({
+      status: 'done',
+      processed_at: now,
+      success_num: successNum,
+      result_details: resultDetails,
+      unfreezed_details: unfreezedDetails,
+    })
     .where('partner', '=', partner)
     .where('batch_no', '=', batchNo)
     .execute();
@@ -469,8 +656,8 @@ async function processInTransaction(
       success_num: String(successNum),
       result_details: resultDetails,
     };
-    // use_freeze_amount=Y: the sandbox models no frozen funds, so there is nothing to unfreeze and
-    // unfreezed_details stays absent (README, divergences).
+    // use_freeze_amount=Y and frozen funds were released: unfreezed_details, signed like the rest.
+    if (unfreezedDetails !== null) params['unfreezed_details'] = unfreezedDetails;
     notifications.push(
       await enqueueNotification(core, trx, use.notify, {
         partner,

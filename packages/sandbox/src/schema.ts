@@ -32,7 +32,8 @@ export interface PartnerTable {
 export interface AccountTable {
   account_id: string;
   email: string | null;
-  kind: 'partner' | 'user' | 'system';
+  /** `frozen`: one per freeze order (`FRZ:<freezeOrderNo>`), its balance is what is still frozen. */
+  kind: 'partner' | 'user' | 'system' | 'frozen';
   balance_fen: number;
   created_at: number;
 }
@@ -54,6 +55,33 @@ export interface TradeTable {
   status: string;
   notify_url: string | null;
   created_at: number;
+  /** How the buyer paid: `balance` (refunds go to the buyer's balance) or `bank_card` (refunds are 充退). 0002. */
+  paid_with: Generated<'balance' | 'bank_card'>;
+  /** The service fee Alipay charged the seller at payment, fen; null = no fee. 0002. */
+  fee_fen: Generated<number | null>;
+}
+
+/** Frozen funds of an account (0002): the order's ledger account `FRZ:<freeze_order_no>` holds what is left. */
+export interface FreezeTable {
+  freeze_order_no: string;
+  /** The owner (a partner's account). */
+  account_id: string;
+  amount_fen: number;
+  created_at: number;
+}
+
+/** One release of frozen funds by a refund (0002): a record of `unfreezed_details`. */
+export interface UnfreezeTable {
+  unfreeze_order_no: string;
+  freeze_order_no: string;
+  partner: string;
+  batch_no: string;
+  record_no: number;
+  trade_no: string;
+  amount_fen: number;
+  processed_at: number;
+  status: string;
+  code: string;
 }
 
 /** Royalty (分润) paid out of a trade to an account when it was paid. */
@@ -86,6 +114,10 @@ export interface BatchTable {
   processed_at: number | null;
   success_num: number | null;
   result_details: string | null;
+  /** 充退通知地址 of a nopwd batch. 0002. */
+  dback_notify_url: Generated<string | null>;
+  /** The `unfreezed_details` sent with the notification (null = none). 0002. */
+  unfreezed_details: Generated<string | null>;
 }
 
 /** One per record of a processed batch: what happened to it (the source of refund_fastpay_query). */
@@ -102,7 +134,25 @@ export interface BatchRecordTable {
   /** Charge / royalty / sub-trade results as JSON (ResultRecord's parts), null for a plain trade record. */
   parts_json: string | null;
   processed_at: number;
+  /** 充退 status of a successful refund of a bank-card trade: P (in progress), S, F; null otherwise. 0002. */
+  dback_status: Generated<'P' | 'S' | 'F' | null>;
+  /** When the 充退 was settled (S or F). 0002. */
+  dback_settled_at: Generated<number | null>;
 }
+
+/**
+ * `freeze`/`unfreeze`: funds moved into / released from a freeze order's account; `fee_refund`: the service fee
+ * handed back to the seller; `dback`: a 充退 leaving the in-transit account once settled (all 0002).
+ */
+export type EntryKind =
+  | 'opening'
+  | 'trade_refund'
+  | 'royalty_refund'
+  | 'adjustment'
+  | 'freeze'
+  | 'unfreeze'
+  | 'fee_refund'
+  | 'dback';
 
 export interface EntryTable {
   id: Generated<number>;
@@ -110,7 +160,7 @@ export interface EntryTable {
   txn_id: string;
   account_id: string;
   amount_fen: number;
-  kind: 'opening' | 'trade_refund' | 'royalty_refund' | 'adjustment';
+  kind: EntryKind;
   partner: string | null;
   batch_no: string | null;
   trade_no: string | null;
@@ -122,7 +172,8 @@ export interface NotificationTable {
   partner: string;
   batch_no: string | null;
   trade_no: string | null;
-  kind: 'batch_refund_notify' | 'trade_status_sync';
+  /** `dback_notify`: the 充退 result to the batch's dback_notify_url (0002; its parameters are INF). */
+  kind: 'batch_refund_notify' | 'trade_status_sync' | 'dback_notify';
   notify_id: string;
   url: string;
   charset: string;
@@ -172,6 +223,8 @@ export interface SandboxDB {
   sbx_protocols: ProtocolTable;
   sbx_trades: TradeTable;
   sbx_trade_royalties: TradeRoyaltyTable;
+  sbx_freezes: FreezeTable;
+  sbx_unfreezes: UnfreezeTable;
   sbx_batches: BatchTable;
   sbx_batch_records: BatchRecordTable;
   sbx_entries: EntryTable;
@@ -364,5 +417,58 @@ async function up001(db: AnyDb, ctx: MigrationContext): Promise<void> {
     .execute();
 }
 
-/** Migrations of namespace `sandbox`. Never rename or reorder a shipped one. */
-export const sandboxMigrations: readonly Migration[] = [{ name: '0001_sandbox', up: up001 }];
+/** Frozen funds, 充退 (bank-card trades) and trade fees. */
+async function up002(db: AnyDb, _ctx: MigrationContext): Promise<void> {
+  // SQLite adds one column per ALTER TABLE.
+  await db.schema
+    .alterTable('sbx_trades')
+    .addColumn('paid_with', 'text', (c) => c.notNull().defaultTo('balance'))
+    .execute();
+  await db.schema.alterTable('sbx_trades').addColumn('fee_fen', 'bigint').execute();
+  await db.schema.alterTable('sbx_batches').addColumn('dback_notify_url', 'text').execute();
+  await db.schema.alterTable('sbx_batches').addColumn('unfreezed_details', 'text').execute();
+  await db.schema.alterTable('sbx_batch_records').addColumn('dback_status', 'text').execute();
+  await db.schema.alterTable('sbx_batch_records').addColumn('dback_settled_at', 'bigint').execute();
+  await db.schema
+    .createTable('sbx_freezes')
+    .addColumn('freeze_order_no', 'text', (c) => c.primaryKey())
+    .addColumn('account_id', 'text', (c) => c.notNull())
+    .addColumn('amount_fen', 'bigint', (c) => c.notNull())
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .execute();
+  await db.schema
+    .createIndex('sbx_freezes_account')
+    .on('sbx_freezes')
+    .columns(['account_id', 'created_at'])
+    .execute();
+  await db.schema
+    .createTable('sbx_unfreezes')
+    .addColumn('unfreeze_order_no', 'text', (c) => c.primaryKey())
+    .addColumn('freeze_order_no', 'text', (c) => c.notNull())
+    .addColumn('partner', 'text', (c) => c.notNull())
+    .addColumn('batch_no', 'text', (c) => c.notNull())
+    .addColumn('record_no', 'integer', (c) => c.notNull())
+    .addColumn('trade_no', 'text', (c) => c.notNull())
+    .addColumn('amount_fen', 'bigint', (c) => c.notNull())
+    .addColumn('processed_at', 'bigint', (c) => c.notNull())
+    .addColumn('status', 'text', (c) => c.notNull())
+    .addColumn('code', 'text', (c) => c.notNull())
+    .execute();
+  await db.schema
+    .createIndex('sbx_unfreezes_batch')
+    .on('sbx_unfreezes')
+    .columns(['partner', 'batch_no', 'record_no'])
+    .execute();
+  await db.schema
+    .createIndex('sbx_batch_records_dback')
+    .on('sbx_batch_records')
+    .columns(['dback_status'])
+    .where(sql.ref('dback_status'), 'is not', null)
+    .execute();
+}
+
+/** Migrations of namespace `sandbox`. Never rename or reorder a shipped one; add new ones at the end. */
+export const sandboxMigrations: readonly Migration[] = [
+  { name: '0001_sandbox', up: up001 },
+  { name: '0002_freeze_dback_fee', up: up002 },
+];

@@ -10,7 +10,9 @@
  * Optional extensions (absent = the contract's behaviour): `accounts[].signedWith` (partners the account signed
  * sign_protocol_with_partner with; default: every partner of the same file, or every partner in the database
  * when the file has none), `trades[].buyerEmail` (shown on the pwd confirmation page), `trades[].sellerId`
- * (default: the partner itself).
+ * (default: the partner itself), `partners[].frozen` (frozen funds: `[{"freezeOrderNo","amount"}]`, on top of
+ * `balance`), `trades[].paidWith` (`balance` (default) or `bank_card`: refunds are then 充退) and `trades[].fee`
+ * (the service fee Alipay charged the seller at payment; refunds hand it back pro rata).
  */
 import { createPublicKey } from 'node:crypto';
 import {
@@ -54,6 +56,19 @@ export const SANDBOX_SERVICES = [SERVICE_PWD, SERVICE_NOPWD, SERVICE_QUERY] as c
 /** Trade statuses a seeded trade may have. */
 export const TRADE_STATUSES = ['TRADE_SUCCESS', 'TRADE_FINISHED', 'TRADE_CLOSED', 'WAIT_BUYER_PAY'] as const;
 
+/** A freeze order number: letters, digits, `_` and `-` (no separator of `unfreezed_details`). */
+export const FREEZE_ORDER_NO_RE = /^[0-9A-Za-z_-]{1,64}$/;
+
+export const freezeSeedSchema = z.strictObject({
+  freezeOrderNo: z.string().regex(FREEZE_ORDER_NO_RE, {
+    message: 'must be 1 to 64 letters, digits, "_" or "-"',
+  }),
+  amount: positiveYuan,
+});
+
+/** How a trade was paid: from the buyer's balance, or by bank card (refunds then go back to the card: 充退). */
+export const PAID_WITH = ['balance', 'bank_card'] as const;
+
 export const partnerSeedSchema = z.strictObject({
   partner: userId,
   key: z.string().regex(/^[0-9A-Za-z]{32}$/, {
@@ -79,6 +94,7 @@ export const partnerSeedSchema = z.strictObject({
       { message: 'must be a PEM RSA public key (-----BEGIN PUBLIC KEY-----…)' },
     )
     .optional(),
+  frozen: z.array(freezeSeedSchema).optional(),
 });
 
 export const accountSeedSchema = z.strictObject({
@@ -107,8 +123,13 @@ export const tradeSeedSchema = z
     royalties: z.array(royaltySeedSchema).optional(),
     buyerEmail: email.optional(),
     sellerId: userId.optional(),
+    paidWith: z.enum(PAID_WITH, { message: `must be one of ${PAID_WITH.join(', ')}` }).optional(),
+    fee: yuan.optional(),
   })
   .superRefine((t, ctx) => {
+    if (t.fee !== undefined && (parseYuan(t.fee) ?? 0) > (parseYuan(t.amount) ?? Number.POSITIVE_INFINITY)) {
+      ctx.addIssue({ code: 'custom', path: ['fee'], message: `is more than the trade amount ${t.amount}` });
+    }
     const total = (t.royalties ?? []).reduce((s, r) => s + (parseYuan(r.amount) ?? 0), 0);
     const amount = parseYuan(t.amount);
     if (amount !== null && total > amount) {
@@ -136,9 +157,13 @@ export const sandboxSeedSchema = z
         ctx.addIssue({ code: 'custom', path, message: `${what} ${value} is already used by ${first}` });
       else map.set(value, pathText(path));
     };
+    const freezes = new Map<string, string>();
     s.partners.forEach((p, i) => {
       claim(ids, p.partner, ['partners', i, 'partner'], 'id');
       claim(emails, p.email, ['partners', i, 'email'], 'email');
+      (p.frozen ?? []).forEach((f, j) => {
+        claim(freezes, f.freezeOrderNo, ['partners', i, 'frozen', j, 'freezeOrderNo'], 'freezeOrderNo');
+      });
     });
     s.accounts.forEach((a, i) => {
       claim(ids, a.userId, ['accounts', i, 'userId'], 'id');
@@ -153,6 +178,7 @@ export type SandboxSeedInput = z.input<typeof sandboxSeedSchema>;
 export type PartnerSeed = z.output<typeof partnerSeedSchema>;
 export type AccountSeed = z.output<typeof accountSeedSchema>;
 export type TradeSeed = z.output<typeof tradeSeedSchema>;
+export type FreezeSeed = z.output<typeof freezeSeedSchema>;
 
 /** One problem in a seed: the JSON path of the bad field and what is wrong. */
 export interface SeedProblem {

@@ -120,3 +120,39 @@ describe('--notify-schedule', () => {
     expect(() => parseScheduleList('')).toThrow(/empty/);
   });
 });
+
+describe('seeds/funds.json (frozen funds, bank-card trades, fees)', () => {
+  it('validates, loads next to demo.json, and seeds idempotently', async () => {
+    const funds = readFileSync(new URL('../seeds/funds.json', import.meta.url), 'utf8');
+    const seed = parseSeed(funds);
+    expect(seed.partners[0]!.frozen?.map((f) => f.freezeOrderNo)).toEqual([
+      'FUNDS-FRZ-0001',
+      'FUNDS-FRZ-0002',
+    ]);
+    expect(seed.trades.map((t) => t.paidWith ?? 'balance')).toEqual([
+      'bank_card',
+      'balance',
+      'bank_card',
+      'balance',
+    ]);
+    const database = await openTestDatabase('sqlite');
+    try {
+      const sandbox = await createSandbox({ database, autoDispatch: false });
+      await sandbox.seed(demo);
+      const first = await sandbox.seed(funds);
+      expect(first.trades).toEqual({ created: 4, existing: 0 });
+      const again = await sandbox.seed(funds);
+      expect(again.trades).toEqual({ created: 0, existing: 4 });
+      const res = await sandbox.app.request('/sandbox/api/partners/2088606677781796');
+      expect(await res.json()).toMatchObject({ balanceFen: 50000, frozenFen: 25000 });
+      const ledger = (await (await sandbox.app.request('/sandbox/api/ledger')).json()) as Record<
+        string,
+        unknown
+      >;
+      expect(ledger).toMatchObject({ sumFen: 0, unbalancedTxns: [], balancesMatchEntries: true });
+      await sandbox.close();
+    } finally {
+      await database.cleanup();
+    }
+  });
+});
