@@ -3,10 +3,12 @@
  * fast notify schedule), the merchant database with registered trades, the environment the CLI reads, and checks
  * that compare both ledgers.
  */
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer as netServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { formatYuan } from '@alirefund/protocol';
 import { createSandbox, type Sandbox } from '@alirefund/sandbox';
 import { createServer, parseServerEnv, type ServerDB } from '@alirefund/server';
@@ -58,11 +60,19 @@ export interface BulkHarness {
   serverRefunds(): Promise<Map<string, { fen: number; count: number; open: string | null }>>;
   /** Batches the sandbox accepted (pwd: also awaiting confirmation). */
   sandboxBatches(): Promise<Array<{ batch_no: string; status: string }>>;
+  /** Every batch in the merchant database with its state. */
+  serverBatches(): Promise<Map<string, { state: string; successNum: number | null; createdBy: string }>>;
   close(): Promise<void>;
 }
 
 export async function startBulkHarness(
-  opts: { schedule?: number[]; balance?: string; dbFile?: boolean } = {},
+  opts: {
+    schedule?: number[];
+    balance?: string;
+    dbFile?: boolean;
+    /** The merchant database (e.g. a throwaway PostgreSQL database); default: a SQLite file in `dir`. */
+    serverDbUrl?: string;
+  } = {},
 ): Promise<BulkHarness> {
   const dir = mkdtempSync(join(tmpdir(), 'alirefund-bulk-'));
   const sandboxDb = await openDatabase<SandboxTables>(
@@ -75,7 +85,7 @@ export async function startBulkHarness(
   });
   const http: Listening = await listen(sandbox.app, 0);
   const port = await freePort();
-  const serverDbUrl = join(dir, 'server.sqlite');
+  const serverDbUrl = opts.serverDbUrl ?? join(dir, 'server.sqlite');
   const env: Record<string, string> = {
     ALIPAY_PARTNER: PARTNER,
     ALIPAY_KEY: KEY,
@@ -173,6 +183,22 @@ export async function startBulkHarness(
         status: string;
       }>;
     },
+    async serverBatches() {
+      const rows = await serverDb.db
+        .selectFrom('srv_batches')
+        .select(['batch_no', 'state', 'success_num', 'created_by'])
+        .execute();
+      return new Map(
+        rows.map((r) => [
+          r.batch_no,
+          {
+            state: r.state,
+            successNum: r.success_num === null ? null : Number(r.success_num),
+            createdBy: r.created_by,
+          },
+        ]),
+      );
+    },
     async close() {
       await http.close();
       await sandbox.close();
@@ -223,4 +249,111 @@ export async function confirmPwdForm(formHtml: string, sandboxUrl: string): Prom
   });
   const body = await confirm.text();
   if (confirm.status !== 200) throw new Error(`confirm answered ${confirm.status}: ${body.slice(0, 300)}`);
+}
+
+/** Sets (an object) or clears (null) the sandbox's fault injection. */
+export async function setFaults(sandboxUrl: string, body: object | null): Promise<void> {
+  const res = await fetch(`${sandboxUrl}/sandbox/api/faults`, {
+    method: body === null ? 'DELETE' : 'PUT',
+    headers: { 'content-type': 'application/json' },
+    ...(body === null ? {} : { body: JSON.stringify(body) }),
+  });
+  if (!res.ok) throw new Error(`faults answered ${res.status}: ${await res.text()}`);
+}
+
+/** Polls `check` until it returns a value other than undefined/false; throws with `what()` after `ms`. */
+export async function waitFor<T>(
+  check: () => T | Promise<T>,
+  what: () => string,
+  ms = 20_000,
+): Promise<Exclude<T, false | undefined>> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined && v !== false) return v as Exclude<T, false | undefined>;
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what()}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** The CLI's bin (tsx from source), for tests that run `alirefund` as a real child process. */
+export const CLI_BIN = resolve(fileURLToPath(import.meta.url), '../../bin/alirefund.js');
+
+export interface CliProcess {
+  child: ChildProcess;
+  /** Everything written to stdout / stderr so far. */
+  readonly out: string;
+  readonly err: string;
+  /** Resolves with the exit code, or `signal:NAME` when a signal ended it. */
+  exited: Promise<number | string>;
+  /** Waits until stderr (from `from` on) matches `re`; returns the match. */
+  waitForErr(re: RegExp, opts?: { from?: number; ms?: number }): Promise<RegExpExecArray>;
+  /** Waits until stdout matches `re`; returns the match. */
+  waitForOut(re: RegExp, ms?: number): Promise<RegExpExecArray>;
+  /** SIGKILL if still running, and waits for the exit. */
+  kill(): Promise<void>;
+}
+
+/** Runs `alirefund ARGS` as a child process with `env` added to this process's environment. */
+export function spawnCli(args: readonly string[], env: Record<string, string>): CliProcess {
+  const child = spawn(process.execPath, [CLI_BIN, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
+  let done = false;
+  const exited = new Promise<number | string>((r) =>
+    child.once('exit', (code, signal) => {
+      done = true;
+      r(signal ? `signal:${signal}` : (code ?? -1));
+    }),
+  );
+  const describe = () => `\n--- stdout:\n${out}\n--- stderr:\n${err}`;
+  return {
+    child,
+    get out() {
+      return out;
+    },
+    get err() {
+      return err;
+    },
+    exited,
+    waitForErr(re, opts = {}) {
+      return waitFor(
+        () =>
+          re.exec(err.slice(opts.from ?? 0)) ??
+          (done ? Promise.reject(new Error(`exited before ${re}${describe()}`)) : undefined),
+        () => `${re} on stderr${describe()}`,
+        opts.ms,
+      );
+    },
+    waitForOut(re, ms) {
+      return waitFor(
+        () =>
+          re.exec(out) ?? (done ? Promise.reject(new Error(`exited before ${re}${describe()}`)) : undefined),
+        () => `${re} on stdout${describe()}`,
+        ms,
+      );
+    },
+    async kill() {
+      if (!done) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+/** The sandbox's ledger check (`/sandbox/api/ledger`): every transaction balanced, balances match the entries. */
+export async function sandboxLedger(
+  sandboxUrl: string,
+): Promise<{ sumFen: number; unbalancedTxns: unknown[]; balancesMatchEntries: boolean }> {
+  const res = await fetch(`${sandboxUrl}/sandbox/api/ledger`);
+  if (!res.ok) throw new Error(`ledger answered ${res.status}`);
+  return (await res.json()) as { sumFen: number; unbalancedTxns: unknown[]; balancesMatchEntries: boolean };
 }
