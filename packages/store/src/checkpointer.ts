@@ -112,7 +112,6 @@ function ensureWorker(): Worker {
   w.on('message', (m: WorkerMessage) => {
     if ((m.type === 'added' || m.type === 'removed') && m.id !== undefined) {
       waiting.get(m.id)?.();
-      waiting.delete(m.id);
       return;
     }
     if (m.path === undefined) return;
@@ -129,8 +128,7 @@ function ensureWorker(): Worker {
   });
   const gone = () => {
     if (worker === w) worker = null;
-    for (const resolve of waiting.values()) resolve();
-    waiting.clear();
+    for (const settle of [...waiting.values()]) settle();
   };
   w.on('error', gone);
   w.on('exit', gone);
@@ -138,19 +136,24 @@ function ensureWorker(): Worker {
   return w;
 }
 
+/**
+ * Sends `add`/`remove` and waits for the worker's answer (at most 5 s). The worker is ref'd while an answer is
+ * pending: otherwise a process whose last task is `database.close()` would exit before the answer came, with
+ * the close still awaited (exit code 13 from a top-level await).
+ */
 function request(type: 'add' | 'remove', path: string): Promise<void> {
   const w = ensureWorker();
   const id = nextId++;
+  w.ref();
   return new Promise<void>((resolve) => {
-    const timer = setTimeout(() => {
-      waiting.delete(id);
-      resolve();
-    }, 5000);
-    timer.unref();
-    waiting.set(id, () => {
+    const settle = () => {
       clearTimeout(timer);
+      waiting.delete(id);
+      if (waiting.size === 0) w.unref();
       resolve();
-    });
+    };
+    const timer = setTimeout(settle, 5000);
+    waiting.set(id, settle);
     w.postMessage({ type, id, path });
   });
 }
@@ -182,6 +185,7 @@ export async function registerCheckpoints(path: string): Promise<() => Promise<v
       const w = worker;
       worker = null;
       const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
+      w.ref(); // until it has exited, for the same reason as in request()
       w.postMessage({ type: 'stop' });
       await exited;
     }

@@ -2,9 +2,11 @@
  * WAL checkpoints in a background worker (checkpointer.ts): they run, they copy the WAL back, the main
  * connection no longer checkpoints at 1,000 pages, and closing lets go of the file.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BACKSTOP_WAL_PAGES } from '../src/checkpointer.js';
@@ -111,6 +113,32 @@ describe('background WAL checkpoints (SQLite files)', () => {
     } finally {
       await mem.close();
       await plain.close();
+    }
+  });
+
+  it("a process whose last task is close() finishes it and exits 0 (the worker is ref'd while it answers)", () => {
+    const script = join(dir, 'close-last.mts');
+    const index = fileURLToPath(new URL('../src/index.ts', import.meta.url));
+    writeFileSync(
+      script,
+      `import { openDatabase } from ${JSON.stringify(index)};
+const database = await openDatabase(${JSON.stringify(join(dir, 'last.db'))});
+await database.db.schema.createTable('t').ifNotExists().addColumn('a', 'text').execute();
+await database.close();
+console.log('closed');
+`,
+    );
+    for (let i = 0; i < 3; i++) {
+      const run = spawnSync(process.execPath, ['--import', 'tsx', script], {
+        cwd: fileURLToPath(new URL('..', import.meta.url)),
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect({ status: run.status, stdout: run.stdout.trim(), stderr: run.stderr }).toEqual({
+        status: 0,
+        stdout: 'closed',
+        stderr: '',
+      });
     }
   });
 });
