@@ -306,6 +306,10 @@ async function benchMain(): Promise<void> {
     console.log(
       `| in the CLI: validate / persist batches / submit→notify→apply / report | ${[t['validateMs'], t['createMs'], t['submitMs'], t['reportMs']].map((ms) => `${((ms ?? 0) / 1000).toFixed(2)} s`).join(' / ')} |`,
     );
+    if (t['gcMs'] !== undefined)
+      console.log(
+        `| in the CLI: forced collections (within the phases) | ${((t['gcMs'] ?? 0) / 1000).toFixed(2)} s |`,
+      );
     console.log(`| floor: same rows into SQLite alone | ${floorMs.toFixed(0)} ms |`);
     console.log(`| ratio to the floor | ${(wallMs / floorMs).toFixed(0)}× |`);
     console.log(

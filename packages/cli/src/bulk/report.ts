@@ -2,7 +2,7 @@
  * Outcomes of a bulk run, per input line, taken from the server's batch records (which the notifications fill):
  * the summary (refunded / failed by code / pending), the CSV report and the JSON summary.
  */
-import { closeSync, openSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { formatYuan, lookupCode } from '@alirefund/protocol';
 import type { BatchState } from '@alirefund/server';
 import type { BulkItem } from './validate.js';
@@ -176,7 +176,12 @@ const REPORT_HEADER = 'line,trade_no,amount,reason,batch_no,outcome,code,refunde
  * The report, written as results come: every input line with its final outcome (CSV, UTF-8, header row). It is
  * written to `path.tmp` and renamed at close, so a report is never half written.
  */
-export function openReport(path: string): { write(results: readonly LineResult[]): void; close(): void } {
+export function openReport(path: string): {
+  write(results: readonly LineResult[]): void;
+  close(): void;
+  /** Closes and removes the temporary file: the report at `path` (if any) is left as it was. */
+  discard(): void;
+} {
   const tmp = `${path}.tmp`;
   const fd = openSync(tmp, 'w');
   writeSync(fd, `${REPORT_HEADER}\n`);
@@ -191,6 +196,12 @@ export function openReport(path: string): { write(results: readonly LineResult[]
       closed = true;
       closeSync(fd);
       renameSync(tmp, path);
+    },
+    discard() {
+      if (closed) return;
+      closed = true;
+      closeSync(fd);
+      rmSync(tmp, { force: true });
     },
   };
 }

@@ -36,7 +36,14 @@ import {
 import { Hono } from 'hono';
 import { type LineIssue, parseInput } from '../bulk/input.js';
 import { Progress } from '../bulk/progress.js';
-import { batchResults, openReport, type Summary, summaryAccumulator, summaryTable } from '../bulk/report.js';
+import {
+  type BatchOutcomeRow,
+  batchResults,
+  openReport,
+  type Summary,
+  summaryAccumulator,
+  summaryTable,
+} from '../bulk/report.js';
 import {
   claimRun,
   findRun,
@@ -183,6 +190,7 @@ export async function runRefund(opts: RefundOptions, io: Io): Promise<number> {
     });
   }
   const t0 = performance.now();
+  const gc0 = gcStats.ms;
   const timings: Record<string, number> = {};
   const parsed = parseInput(file, text);
   const checked = validateRows(parsed.rows, { charset: settings.alipay.inputCharset, mode });
@@ -211,6 +219,7 @@ export async function runRefund(opts: RefundOptions, io: Io): Promise<number> {
   const stop = { requested: false, wake: () => {} };
   const owner = `${hostname()}:${process.pid}`;
   let claimedAt: number | null = null;
+  let writer: ReturnType<typeof reportWriter> | undefined;
   try {
     await migrateBulk(server.database);
     const actor = `cli:refund:${runId.slice(0, 16)}`;
@@ -390,6 +399,8 @@ export async function runRefund(opts: RefundOptions, io: Io): Promise<number> {
 
     process.on('SIGINT', onSigint);
     const ts = performance.now();
+    writer = reportWriter(server, items, reportPath, true);
+    const reporting = writer;
     const end = await drive({
       server,
       settings,
@@ -408,12 +419,14 @@ export async function runRefund(opts: RefundOptions, io: Io): Promise<number> {
       setWake: (w) => {
         wake = w;
       },
+      whileWaiting: (byNo) => reporting.advance(mapping, byNo, 2),
     });
     progress.finish();
     timings.submitMs = Math.round(performance.now() - ts);
     const tr = performance.now();
-    const res = await finish(server, items, mapping, reportPath, true);
+    const res = await reporting.finish(mapping);
     timings.reportMs = Math.round(performance.now() - tr);
+    timings.gcMs = Math.round(gcStats.ms - gc0);
     if (end.kind === 'complete')
       await setRunState(server.database, runId, 'complete', new Date().toISOString());
     const exitCode =
@@ -478,6 +491,7 @@ export async function runRefund(opts: RefundOptions, io: Io): Promise<number> {
     throw e;
   } finally {
     process.off('SIGINT', onSigint);
+    writer?.discard();
     progress.finish();
     if (claimedAt !== null) await releaseRun(server.database, runId, owner).catch(() => {});
     await drain();
@@ -553,6 +567,8 @@ interface DriveContext {
   formDir: string | null;
   formUrl: string | null;
   setWake(w: () => void): void;
+  /** Called while the gateway has the current batch (waiting for its notification), with the batches' rows. */
+  whileWaiting(byNo: ReadonlyMap<string, BatchRow>): Promise<void>;
 }
 
 /** Follows a batch re-created under a fresh batch_no (its date passed before it was sent). */
@@ -574,35 +590,52 @@ async function drive(ctx: DriveContext): Promise<RunEnd> {
   const totalRecords = mapping.reduce((s, m) => s + m.item_count, 0);
   const reported = new Set<string>();
   const rendered = new Set<string>();
+  /** Batches seen `finished`: their notification was applied, so neither they nor their records change again. */
+  const finished = new Map<string, BatchRow>();
   let lastSignature = '';
   let lastChange = Date.now();
   let pollMs = 20;
   let beat = Date.now();
+  let gcDue = false;
+  // A wake-up (a notification handled, Ctrl-C) that comes while the loop is busy is kept for its next wait.
+  let woken = false;
+  let endWait: (() => void) | null = null;
+  const wakeUp = () => {
+    woken = true;
+    endWait?.();
+  };
+  ctx.setWake(wakeUp);
+  stop.wake = wakeUp;
 
   for (;;) {
+    woken = false;
     if (Date.now() - beat > 1000) {
       beat = Date.now();
       await heartbeat(server.database, ctx.runId, ctx.owner, beat);
     }
-    const rows = await server.database.db
-      .selectFrom('srv_batches')
-      .select([
-        'batch_no',
-        'state',
-        'mode',
-        'record_count',
-        'success_num',
-        'gateway_code',
-        'gateway_message',
-        'submitted_at',
-      ])
-      .where(
-        'batch_no',
-        'in',
-        mapping.map((m) => m.batch_no),
-      )
-      .execute();
-    const byNo = new Map<string, BatchRow>(rows.map((r) => [r.batch_no, r as BatchRow]));
+    const open = mapping.filter((m) => !finished.has(m.batch_no)).map((m) => m.batch_no);
+    const rows =
+      open.length === 0
+        ? []
+        : await server.database.db
+            .selectFrom('srv_batches')
+            .select([
+              'batch_no',
+              'state',
+              'mode',
+              'record_count',
+              'success_num',
+              'gateway_code',
+              'gateway_message',
+              'submitted_at',
+            ])
+            .where('batch_no', 'in', open)
+            .execute();
+    const byNo = new Map<string, BatchRow>(finished);
+    for (const r of rows) {
+      byNo.set(r.batch_no, r as BatchRow);
+      if (r.state === 'finished') finished.set(r.batch_no, r as BatchRow);
+    }
 
     // A batch re-created after midnight: follow it.
     let moved = false;
@@ -633,7 +666,7 @@ async function drive(ctx: DriveContext): Promise<RunEnd> {
       failed += bad;
       if (!reported.has(m.batch_no)) {
         reported.add(m.batch_no);
-        if (reported.size % 10 === 0) collectGarbage();
+        if (reported.size % 10 === 0) gcDue = true;
         progress.update({
           recordsDone,
           recordsTotal: totalRecords,
@@ -660,7 +693,7 @@ async function drive(ctx: DriveContext): Promise<RunEnd> {
       failed,
     };
 
-    const signature = rows.map((r) => `${r.batch_no}:${r.state}`).join(',');
+    const signature = mapping.map((m) => `${m.batch_no}:${byNo.get(m.batch_no)?.state}`).join(',');
     if (signature !== lastSignature) {
       lastSignature = signature;
       lastChange = Date.now();
@@ -761,17 +794,26 @@ async function drive(ctx: DriveContext): Promise<RunEnd> {
 
     if (Date.now() - lastChange > ctx.timeoutMs)
       return { kind: 'timeout', batchNo: b.batch_no, state: b.state };
-    await new Promise<void>((r) => {
-      const t = setTimeout(done, pollMs);
-      function done() {
-        clearTimeout(t);
-        ctx.setWake(() => {});
-        stop.wake = () => {};
-        r();
+    if (b.state === 'accepted' || b.state === 'submitted') {
+      // The gateway has the batch: until its notification, this process has nothing to send. Do the work that
+      // is off the critical path now (report lines of finished batches, a collection), while the gateway works.
+      await ctx.whileWaiting(byNo);
+      if (gcDue) {
+        gcDue = false;
+        collectGarbage();
       }
-      ctx.setWake(done);
-      stop.wake = done;
-    });
+    }
+    if (!woken) {
+      await new Promise<void>((r) => {
+        const t = setTimeout(done, pollMs);
+        function done() {
+          clearTimeout(t);
+          endWait = null;
+          r();
+        }
+        endWait = done;
+      });
+    }
     // Poll quickly right after a change, then back off (a notification wakes the loop at once with --serve).
     pollMs = Date.now() - lastChange < 2_000 ? 20 : Math.min(500, pollMs * 2);
   }
@@ -821,7 +863,81 @@ async function presentPwd(
   }
 }
 
-/** Outcomes per line, batch by batch (memory stays flat), written to the report as they come. */
+/**
+ * Outcomes per line, batch by batch in run order (memory stays flat), written to the report as they come.
+ * A `finished` batch (its notification applied) never changes again, so the drive loop reports the leading
+ * finished batches while it waits for the gateway ({@link advance}); {@link finish} reports the rest as they
+ * are at the end. The report and summary are the same as if every batch were read at the end.
+ */
+function reportWriter(
+  server: AlirefundServer,
+  items: readonly BulkItem[],
+  reportPath: string,
+  write: boolean,
+) {
+  const report = write ? openReport(reportPath) : null;
+  const acc = summaryAccumulator();
+  /** Index in the mapping of the next batch to report. */
+  let next = 0;
+  let covered = 0;
+  let done = false;
+  async function add(m: RunBatch, batch: BatchOutcomeRow | null): Promise<void> {
+    const records = await server.database.db
+      .selectFrom('srv_batch_records')
+      .select(['batch_no', 'seq', 'result_code', 'result_amount_fen', 'succeeded'])
+      .where('batch_no', '=', m.batch_no)
+      .execute();
+    const results = batchResults(items, m, batch, records);
+    for (const r of results) acc.add(r);
+    report?.write(results);
+    covered = Math.max(covered, m.first_item + m.item_count);
+    next++;
+  }
+  return {
+    /** Reports up to `max` leading batches of `mapping` that are `finished` in `byNo`. */
+    async advance(mapping: readonly RunBatch[], byNo: ReadonlyMap<string, BatchRow>, max: number) {
+      for (let n = 0; n < max && !done && next < mapping.length; n++) {
+        const m = mapping[next]!;
+        const b = byNo.get(m.batch_no);
+        if (b?.state !== 'finished') return;
+        await add(m, { batch_no: b.batch_no, state: b.state, gateway_code: b.gateway_code });
+      }
+    },
+    /** Reports the remaining batches as they are now, then the lines of batches not created yet. */
+    async finish(mapping: readonly RunBatch[]): Promise<{ summary: Summary }> {
+      done = true;
+      try {
+        while (next < mapping.length) {
+          const m = mapping[next]!;
+          const batch = await server.database.db
+            .selectFrom('srv_batches')
+            .select(['batch_no', 'state', 'gateway_code'])
+            .where('batch_no', '=', m.batch_no)
+            .executeTakeFirst();
+          await add(m, batch ?? null);
+        }
+        const rest = batchResults(
+          items,
+          { batch_no: null, first_item: covered, item_count: items.length - covered },
+          null,
+          [],
+        );
+        for (const r of rest) acc.add(r);
+        report?.write(rest);
+      } finally {
+        report?.close();
+      }
+      return { summary: acc.summary() };
+    },
+    /** Drops a report that will not be finished (the run failed). */
+    discard() {
+      if (done) return;
+      done = true;
+      report?.discard();
+    },
+  };
+}
+
 async function finish(
   server: AlirefundServer,
   items: readonly BulkItem[],
@@ -829,39 +945,7 @@ async function finish(
   reportPath: string,
   write: boolean,
 ): Promise<{ summary: Summary }> {
-  const report = write ? openReport(reportPath) : null;
-  const acc = summaryAccumulator();
-  let covered = 0;
-  try {
-    for (const m of mapping) {
-      const batch = await server.database.db
-        .selectFrom('srv_batches')
-        .select(['batch_no', 'state', 'gateway_code'])
-        .where('batch_no', '=', m.batch_no)
-        .executeTakeFirst();
-      const records = await server.database.db
-        .selectFrom('srv_batch_records')
-        .select(['batch_no', 'seq', 'result_code', 'result_amount_fen', 'succeeded'])
-        .where('batch_no', '=', m.batch_no)
-        .execute();
-      const results = batchResults(items, m, batch ?? null, records);
-      for (const r of results) acc.add(r);
-      report?.write(results);
-      covered = Math.max(covered, m.first_item + m.item_count);
-    }
-    // Lines of batches not created yet.
-    const rest = batchResults(
-      items,
-      { batch_no: null, first_item: covered, item_count: items.length - covered },
-      null,
-      [],
-    );
-    for (const r of rest) acc.add(r);
-    report?.write(rest);
-  } finally {
-    report?.close();
-  }
-  return { summary: acc.summary() };
+  return reportWriter(server, items, reportPath, write).finish(mapping);
 }
 
 /** The part of `alirefund refund --help` after the options. */
@@ -912,12 +996,21 @@ const collectGarbage: () => void = (() => {
   try {
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as unknown;
-    if (typeof gc === 'function') return () => (gc as () => void)();
+    if (typeof gc === 'function')
+      return () => {
+        const t = performance.now();
+        (gc as () => void)();
+        gcStats.ms += performance.now() - t;
+        gcStats.count++;
+      };
   } catch {
     // not available: V8 collects on its own schedule
   }
   return () => {};
 })();
+
+/** Time spent in {@link collectGarbage} (reported in --json timings). */
+const gcStats = { ms: 0, count: 0 };
 
 /** Whether the owner of a run (`host:pid`) may still be running: false only for a process of this host that is gone. */
 function ownerAlive(owner: string): boolean {
