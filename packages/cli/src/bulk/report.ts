@@ -35,6 +35,26 @@ export interface RecordOutcomeRow {
   succeeded: number | null;
 }
 
+/** One line's result (one object shape for every line: a bulk run makes 100,000 of them). */
+function lineResult(
+  it: BulkItem,
+  batchNo: string | null,
+  outcome: LineOutcome,
+  code: string,
+  refundedFen: number,
+): LineResult {
+  return {
+    line: it.line,
+    tradeNo: it.tradeNo,
+    amountFen: it.amountFen,
+    reason: it.reason,
+    batchNo,
+    outcome,
+    code,
+    refundedFen,
+  };
+}
+
 /** The outcome of one line whose batch is in `batch` (null: not created) with its record `r` (seq-matched). */
 function outcomeOf(
   it: BulkItem,
@@ -42,26 +62,26 @@ function outcomeOf(
   b: BatchOutcomeRow | null,
   r: RecordOutcomeRow | undefined,
 ): LineResult {
-  const base = { line: it.line, tradeNo: it.tradeNo, amountFen: it.amountFen, reason: it.reason, batchNo };
-  if (batchNo === null || !b) return { ...base, outcome: 'pending', code: 'NOT_CREATED', refundedFen: 0 };
+  if (batchNo === null || !b) return lineResult(it, batchNo, 'pending', 'NOT_CREATED', 0);
   switch (b.state) {
     case 'finished':
       return r && Number(r.succeeded) === 1
-        ? {
-            ...base,
-            outcome: 'refunded',
-            code: r.result_code ?? 'SUCCESS',
-            refundedFen: Number(r.result_amount_fen ?? it.amountFen),
-          }
-        : { ...base, outcome: 'failed', code: r?.result_code ?? 'NO_RESULT', refundedFen: 0 };
+        ? lineResult(
+            it,
+            batchNo,
+            'refunded',
+            r.result_code ?? 'SUCCESS',
+            Number(r.result_amount_fen ?? it.amountFen),
+          )
+        : lineResult(it, batchNo, 'failed', r?.result_code ?? 'NO_RESULT', 0);
     case 'rejected':
-      return { ...base, outcome: 'failed', code: b.gateway_code ?? 'REJECTED', refundedFen: 0 };
+      return lineResult(it, batchNo, 'failed', b.gateway_code ?? 'REJECTED', 0);
     case 'cancelled':
-      return { ...base, outcome: 'failed', code: 'BATCH_CANCELLED', refundedFen: 0 };
+      return lineResult(it, batchNo, 'failed', 'BATCH_CANCELLED', 0);
     case 'resubmit_manually':
-      return { ...base, outcome: 'failed', code: 'RESUBMIT_MANUALLY', refundedFen: 0 };
+      return lineResult(it, batchNo, 'failed', 'RESUBMIT_MANUALLY', 0);
     default:
-      return { ...base, outcome: 'pending', code: b.state.toUpperCase(), refundedFen: 0 };
+      return lineResult(it, batchNo, 'pending', b.state.toUpperCase(), 0);
   }
 }
 
@@ -146,6 +166,17 @@ function csvField(v: string): string {
   return /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
 }
 
+/** The last reason written and its CSV field (bulk files often repeat one reason line after line). */
+let lastReason = '';
+let lastReasonField = '';
+function reasonField(v: string): string {
+  if (v !== lastReason) {
+    lastReason = v;
+    lastReasonField = csvField(v);
+  }
+  return lastReasonField;
+}
+
 const explained = new Map<string, string>();
 function meaning(code: string): string {
   let m = explained.get(code);
@@ -157,17 +188,8 @@ function meaning(code: string): string {
 }
 
 function reportLine(r: LineResult): string {
-  return [
-    String(r.line),
-    r.tradeNo,
-    formatYuan(r.amountFen),
-    csvField(r.reason),
-    r.batchNo ?? '',
-    r.outcome,
-    r.code,
-    formatYuan(r.refundedFen),
-    csvField(r.outcome === 'pending' ? `batch ${r.code.toLowerCase()}` : meaning(r.code)),
-  ].join(',');
+  const detail = csvField(r.outcome === 'pending' ? `batch ${r.code.toLowerCase()}` : meaning(r.code));
+  return `${r.line},${r.tradeNo},${formatYuan(r.amountFen)},${reasonField(r.reason)},${r.batchNo ?? ''},${r.outcome},${r.code},${formatYuan(r.refundedFen)},${detail}`;
 }
 
 const REPORT_HEADER = 'line,trade_no,amount,reason,batch_no,outcome,code,refunded_amount,detail';
