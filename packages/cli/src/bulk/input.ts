@@ -202,11 +202,13 @@ function parseCsvInput(text: string): ParsedInput {
         'royalty columns come together: royalty_from, royalty_to and royalty_amount (royalty_reason optional)',
     });
   }
-  for (const r of records) {
-    const get = (name: string) => {
-      const k = col.get(name);
-      return k === undefined ? '' : (r.fields[k] ?? '');
-    };
+  // One function for every row (not a closure per row: 100,000 of them cost more than the parsing).
+  let r = records[0]!;
+  const get = (name: string) => {
+    const k = col.get(name);
+    return k === undefined ? '' : (r.fields[k] ?? '');
+  };
+  for (r of records) {
     if (r.error !== undefined) {
       issues.push({ line: r.line, field: 'line', code: 'CSV_SYNTAX', message: r.error });
     }
