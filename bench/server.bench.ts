@@ -5,6 +5,7 @@
  *   BENCH_BATCHES=200 npx tsx bench/server.bench.ts   # a quick run (BENCH_QUICK=1 is the same)
  *   BENCH_PG=off …                                     # SQLite only (BENCH_SQLITE=off: PostgreSQL only)
  *   BENCH_PROF=dir …                                   # write a .cpuprofile of every server process into dir
+ *   BENCH_CHECKPOINTS=off …                            # SQLite checkpoints inline (no background worker), to compare
  *
  * Per phase: a real sandbox (in this process, its own SQLite file) accepts 2,000 nopwd batches of 50 records that
  * the server created, processes them and puts their batch_refund_notify in its outbox (not sent: the first send is
@@ -72,7 +73,10 @@ async function childMain(role: string): Promise<void> {
     port = (server.address() as AddressInfo).port;
     stop = () => new Promise((r) => server.close(() => r()));
   } else {
-    const database = await openDatabase<ServerDB>(process.env['BENCH_DB_URL']!, { poolSize: 16 });
+    const database = await openDatabase<ServerDB>(process.env['BENCH_DB_URL']!, {
+      poolSize: 16,
+      backgroundCheckpoints: process.env['BENCH_CHECKPOINTS'] !== 'off',
+    });
     const config = createConfig({ partner: PARTNER, key: KEY, gateway: process.env['BENCH_GATEWAY']! });
     const app = await createServer({
       settings: makeSettings({ alipay: config, publicUrl: 'http://127.0.0.1:1' }),
