@@ -308,17 +308,19 @@ function valuesText(row: string, count: number): string {
 const CHUNK = 500;
 
 /**
- * The reservation: values (trade_no, amount), then batch_no, updated_at, the refunds cap. The `trade_no in
- * (select …)` term makes SQLite look the trades up by primary key (with the join alone it scans srv_trades, or
- * walks the open_batch_no index over every free trade); the unary `+` (SQLite only: PostgreSQL has no `+ text`)
- * keeps it off that index. Neither changes which rows match.
+ * The reservation: values (trade_no, amount), then batch_no, updated_at, the refunds cap. On SQLite two terms make
+ * it look the trades up by primary key, and change no result: `trade_no in (select …)` (with the join alone it
+ * scans srv_trades) and the unary `+` that keeps it off the open_batch_no index (else it walks every free trade).
+ * PostgreSQL plans the plain join by primary key once the table has statistics (and has no `+ text`).
  */
 const RESERVE_HEAD = 'with v(trade_no, fen) as (values ';
 const RESERVE_ROW = '(cast(? as text), cast(? as bigint))';
 const reserveTail = (dialect: Dialect) =>
   ') update srv_trades set open_batch_no = ?, updated_at = ? from v ' +
-  'where srv_trades.trade_no = v.trade_no and srv_trades.trade_no in (select trade_no from v) ' +
-  `and ${dialect === 'sqlite' ? '+' : ''}srv_trades.open_batch_no is null ` +
+  'where srv_trades.trade_no = v.trade_no ' +
+  (dialect === 'sqlite'
+    ? 'and srv_trades.trade_no in (select trade_no from v) and +srv_trades.open_batch_no is null '
+    : 'and srv_trades.open_batch_no is null ') +
   'and srv_trades.refund_count < ? and srv_trades.paid_fen - srv_trades.refunded_fen >= v.fen';
 const INSERT_RECORDS =
   'insert into srv_batch_records (batch_no, seq, trade_no, amount_fen, reason, royalty_json) values ';
