@@ -1,9 +1,10 @@
 /** The server's schema as migrated on both dialects: what the hot paths rely on. */
 import { migrate } from '@alirefund/store';
 import { dialectsUnderTest, openTestDatabase } from '@alirefund/store/testing';
-import { sql } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { MIGRATION_NAMESPACE, serverMigrations } from '../src/schema.js';
+import { tradesApplySql } from '../src/services/notifications.js';
 
 describe.each(dialectsUnderTest())('server schema (%s)', (dialect) => {
   it('indexes only reserved trades under open_batch_no, and releasing a batch uses that index', async () => {
@@ -29,4 +30,27 @@ describe.each(dialectsUnderTest())('server schema (%s)', (dialect) => {
       await database.cleanup();
     }
   });
+
+  it.runIf(dialect === 'sqlite')(
+    "a notification's trades update looks trades up by key, also for 500-record chunks",
+    async () => {
+      const database = await openTestDatabase(dialect);
+      try {
+        await migrate(database, MIGRATION_NAMESPACE, serverMigrations);
+        for (const count of [50, 500]) {
+          const params: unknown[] = [];
+          for (let i = 0; i < count; i++) params.push(`T${i}`, 100, 1);
+          params.push('B1', 'now');
+          const plan = await database.db.executeQuery<{ detail: string }>(
+            CompiledQuery.raw(`explain query plan ${tradesApplySql('sqlite', count)}`, params),
+          );
+          const text = plan.rows.map((r) => r.detail).join(' | ');
+          expect(text, `${count} rows: ${text}`).toMatch(/SEARCH srv_trades USING (INDEX|PRIMARY KEY)/);
+          expect(text).not.toMatch(/SCAN srv_trades/);
+        }
+      } finally {
+        await database.cleanup();
+      }
+    },
+  );
 });

@@ -22,11 +22,12 @@ import {
   parseYuan,
 } from '@alirefund/protocol';
 import { type Dialect, isUniqueViolation, withTransaction } from '@alirefund/store';
-import { CompiledQuery, type Kysely, sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { nowIso, type ServiceDeps } from '../context.js';
 import type { NotificationVerdict, ServerDB } from '../db.js';
 import { clampLimit } from './audit.js';
 import type { Page } from './trades.js';
+import { CHUNK, compiled, valuesText } from './sql-text.js';
 
 /** A delivery as the HTTP layer hands it over: the raw body bytes, untouched. */
 export interface IncomingNotification {
@@ -175,40 +176,6 @@ function view(r: {
 
 const TRADE_NOTIFY_TYPE = 'trade_status_sync';
 
-/*
- * The hot path (every delivery, and the apply transaction) runs fixed SQL texts rather than Kysely builders:
- * building and compiling a 50-row statement cost more CPU than running it. The texts use `?` placeholders,
- * numbered `$1…` once per text for PostgreSQL; on SQLite the store keeps each text's prepared statement.
- */
-const pgTexts = new Map<string, string>();
-
-function compiled(dialect: Dialect, text: string, parameters: unknown[]): CompiledQuery {
-  if (dialect !== 'postgres') return CompiledQuery.raw(text, parameters);
-  let numbered = pgTexts.get(text);
-  if (numbered === undefined) {
-    let i = 0;
-    numbered = text.replace(/\?/g, () => `$${++i}`);
-    pgTexts.set(text, numbered);
-  }
-  return CompiledQuery.raw(numbered, parameters);
-}
-
-/** `values (row), (row), …` texts by row template and count (batches hold 1–1000 records). */
-const valuesTexts = new Map<string, string>();
-
-function valuesText(row: string, count: number): string {
-  const key = `${count}:${row}`;
-  let text = valuesTexts.get(key);
-  if (text === undefined) {
-    text = Array.from({ length: count }, () => row).join(', ');
-    valuesTexts.set(key, text);
-  }
-  return text;
-}
-
-/** Rows per multi-row statement (SQLite allows 32,766 parameters, PostgreSQL 65,535). */
-const CHUNK = 500;
-
 /** The batch, and the delivery that applied it (to recognise byte-identical redeliveries). */
 const SELECT_BATCH =
   'select b.batch_no, b.partner, b.charset, b.applied_at, b.applied_notify_id, b.success_num, ' +
@@ -234,6 +201,42 @@ const RELEASE_PARTNER_LOCK =
   'update srv_partner_locks set batch_no = null, since = null where partner = ? and batch_no = ?';
 const FINISH_BATCH = 'update srv_batches set success_fen = ?, applied_notification_id = ? where batch_no = ?';
 const EVENT_ROW = '(?, ?, ?, ?, ?, ?, ?)';
+/**
+ * SQLite's planner turns `UPDATE srv_trades … FROM v WHERE trade_no = v.trade_no` into a scan of every trade once v
+ * has a few hundred rows (500 rows at 100,000 trades: 17 ms instead of 1.8 ms). The `IN` matches the same rows
+ * and makes it look the trades up by key. PostgreSQL plans the join by key without it.
+ */
+const TRADES_FROM_V_HINT: Readonly<Record<Dialect, string>> = {
+  sqlite: ' and srv_trades.trade_no in (select trade_no from v)',
+  postgres: '',
+};
+
+/**
+ * The apply's one statement for a chunk of the batch's trades: amounts, counts and statuses of the refunded ones
+ * (a 0-amount royalty-only refund counts as a refund but leaves the status alone), and the batch's reservations.
+ * Parameters: `count` × (trade_no, fen, n), then the batch_no, then the time.
+ */
+export function tradesApplySql(dialect: Dialect, count: number): string {
+  const key = `${dialect}:${count}`;
+  let text = tradesApplyTexts.get(key);
+  if (text === undefined) {
+    text = `with v(trade_no, fen, n) as (values ${valuesText(TRADE_ROW, count)})
+        update srv_trades set
+          refunded_fen = srv_trades.refunded_fen + v.fen,
+          refund_count = srv_trades.refund_count + v.n,
+          status = case
+            when v.fen = 0 then srv_trades.status
+            when srv_trades.refunded_fen + v.fen >= srv_trades.paid_fen then 'fully_refunded'
+            else 'partially_refunded' end,
+          open_batch_no = case when srv_trades.open_batch_no = ? then null else srv_trades.open_batch_no end,
+          updated_at = ?
+        from v
+        where srv_trades.trade_no = v.trade_no${TRADES_FROM_V_HINT[dialect]}`;
+    tradesApplyTexts.set(key, text);
+  }
+  return text;
+}
+const tradesApplyTexts = new Map<string, string>();
 
 export function createNotificationService(deps: ServiceDeps, hooks: NotificationHooks): NotificationService {
   const { database, clock, config, log } = deps;
@@ -515,22 +518,7 @@ export function createNotificationService(deps: ServiceDeps, hooks: Notification
       const chunk = tradeRows.slice(i, i + CHUNK);
       // One statement for all the batch's trades: amounts, counts and statuses of the refunded ones (a 0-amount
       // royalty-only refund counts as a refund but leaves the status alone), and the batch's reservations.
-      const res = await run(
-        trx,
-        `with v(trade_no, fen, n) as (values ${valuesText(TRADE_ROW, chunk.length)})
-        update srv_trades set
-          refunded_fen = srv_trades.refunded_fen + v.fen,
-          refund_count = srv_trades.refund_count + v.n,
-          status = case
-            when v.fen = 0 then srv_trades.status
-            when srv_trades.refunded_fen + v.fen >= srv_trades.paid_fen then 'fully_refunded'
-            else 'partially_refunded' end,
-          open_batch_no = case when srv_trades.open_batch_no = ? then null else srv_trades.open_batch_no end,
-          updated_at = ?
-        from v
-        where srv_trades.trade_no = v.trade_no`,
-        [...chunk.flat(), batchNo, now],
-      );
+      const res = await run(trx, tradesApplySql(dialect, chunk.length), [...chunk.flat(), batchNo, now]);
       matchedTrades += Number(res.numAffectedRows ?? 0n);
     }
     if (matchedTrades !== tradeRows.length && refunded.size > 0) {

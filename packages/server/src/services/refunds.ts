@@ -20,13 +20,14 @@ import {
   formatYuan,
 } from '@alirefund/protocol';
 import { type Dialect, withTransaction } from '@alirefund/store';
-import { CompiledQuery, type Kysely, type Selectable } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import { randomUUID } from 'node:crypto';
 import { nowIso, type ServiceDeps } from '../context.js';
 import { type BatchState, OPEN_STATES, type RefundMode, type ServerDB } from '../db.js';
 import { type ItemIssue, ServiceError } from '../errors.js';
 import { type AuditService, clampLimit } from './audit.js';
 import { MAX_REFUNDS_PER_TRADE, type Page, type TradeService, type TradeView } from './trades.js';
+import { CHUNK, compiled, valuesText } from './sql-text.js';
 
 /** One refund the operator (or API client) asks for. */
 export interface RefundItem {
@@ -273,39 +274,6 @@ function fromCodec(issue: CodecIssue, itemIndexes: readonly number[]): ItemIssue
   const index = issue.record === null ? null : (itemIndexes[issue.record - 1] ?? null);
   return { index, field: issue.field, code: issue.code, message: issue.message };
 }
-
-/*
- * createBatches writes with fixed SQL texts (`?` placeholders, numbered `$1…` once per text on PostgreSQL):
- * building and compiling a Kysely statement per record cost more than running it.
- */
-const pgTexts = new Map<string, string>();
-
-function compiled(dialect: Dialect, text: string, parameters: unknown[]): CompiledQuery {
-  if (dialect !== 'postgres') return CompiledQuery.raw(text, parameters);
-  let numbered = pgTexts.get(text);
-  if (numbered === undefined) {
-    let i = 0;
-    numbered = text.replace(/\?/g, () => `$${++i}`);
-    pgTexts.set(text, numbered);
-  }
-  return CompiledQuery.raw(numbered, parameters);
-}
-
-/** `row, row, …` texts by row template and count. */
-const valuesTexts = new Map<string, string>();
-
-function valuesText(row: string, count: number): string {
-  const key = `${count}:${row}`;
-  let text = valuesTexts.get(key);
-  if (text === undefined) {
-    text = Array.from({ length: count }, () => row).join(', ');
-    valuesTexts.set(key, text);
-  }
-  return text;
-}
-
-/** Records per multi-row statement (SQLite allows 32,766 parameters, PostgreSQL 65,535). */
-const CHUNK = 500;
 
 /**
  * The reservation: values (trade_no, amount), then batch_no, updated_at, the refunds cap. On SQLite two terms make
