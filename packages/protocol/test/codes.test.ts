@@ -11,7 +11,7 @@ import {
   lookupCode,
 } from '../src/codes.js';
 
-const SPEC_URL = new URL('../../../../shared/spec/protocol.md', import.meta.url);
+const SPEC_URL = new URL('../../../spec/protocol.md', import.meta.url);
 const CODE_RE = /\b[A-Z][A-Z0-9_]{3,}\b/g;
 
 interface SpecRow {

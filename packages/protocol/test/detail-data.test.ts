@@ -31,9 +31,9 @@ interface VectorRecord {
     reason: string;
   }>;
 }
-const vectors = JSON.parse(
-  readFileSync(new URL('../../../../shared/spec/vectors.json', import.meta.url), 'utf8'),
-) as { detail_data: Array<{ text: string; records: VectorRecord[] }> };
+const vectors = JSON.parse(readFileSync(new URL('../../../spec/vectors.json', import.meta.url), 'utf8')) as {
+  detail_data: Array<{ text: string; records: VectorRecord[] }>;
+};
 
 const NOPWD: DetailOptions = { charset: 'utf-8', mode: 'nopwd' };
 const PWD: DetailOptions = { charset: 'utf-8', mode: 'pwd' };

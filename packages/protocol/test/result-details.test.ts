@@ -24,9 +24,9 @@ interface VectorRecord {
   bankCardStatus?: 'S' | 'F' | 'P' | null;
   charge?: { account: string; userId: string; amount: string; code: string };
 }
-const vectors = JSON.parse(
-  readFileSync(new URL('../../../../shared/spec/vectors.json', import.meta.url), 'utf8'),
-) as { result_details: Array<{ text: string; records: VectorRecord[] }> };
+const vectors = JSON.parse(readFileSync(new URL('../../../spec/vectors.json', import.meta.url), 'utf8')) as {
+  result_details: Array<{ text: string; records: VectorRecord[] }>;
+};
 
 function fen(text: string): number {
   const f = parseYuan(text);
