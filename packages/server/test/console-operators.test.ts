@@ -171,6 +171,27 @@ describe.each(dialectsUnderTest())('console operators (%s)', (dialect) => {
     expect((await back.login('admin', ALICE_PW2)).status).toBe(303);
   });
 
+  it("an operator's API tokens stop working while the operator is disabled; others' keep working", async () => {
+    await createAlice();
+    const tokens = s.server.services.tokens;
+    const alices = await tokens.create('alice-erp', 'operator:alice');
+    const system = await tokens.create('erp', 'cli');
+    const api = (token: string) =>
+      s.app.request('/api/trades/2026112100000000000000000001', {
+        headers: { authorization: `Bearer ${token}` },
+      });
+    expect((await api(alices.token)).status).toBe(404); // authenticated: the trade is simply unknown
+    await admin.get('/operators');
+    const aliceId = await idOf('alice');
+    expect((await admin.post(`/operators/${aliceId}/disable`)).status).toBe(303);
+    expect(await tokens.authenticate(alices.token)).toBeNull();
+    expect((await api(alices.token)).status).toBe(401);
+    expect((await api(system.token)).status).toBe(404);
+    await admin.get('/operators');
+    expect((await admin.post(`/operators/${aliceId}/enable`)).status).toBe(303);
+    expect((await api(alices.token)).status).toBe(404);
+  });
+
   it('disables an operator: no sign-in, sessions end at once and stay ended after enabling', async () => {
     await createAlice();
     const alice = new ConsoleClient(s.app);

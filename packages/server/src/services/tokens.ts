@@ -28,6 +28,9 @@ export interface TokenService {
   ensureBootstrap(token: string): Promise<void>;
 }
 
+/** The actor prefix of console operators (`operator:<username>`, console/env.ts actorOf). */
+const OPERATOR_ACTOR = 'operator:';
+
 export function createTokenService(deps: ServiceDeps, audit: AuditService): TokenService {
   const { database, clock } = deps;
   const view = (r: {
@@ -89,6 +92,15 @@ export function createTokenService(deps: ServiceDeps, audit: AuditService): Toke
         .where('token_hash', '=', hashToken(token))
         .executeTakeFirst();
       if (!row || row.revoked_at !== null) return null;
+      // A token made by an operator in the console stops working while that operator is disabled (decision 29).
+      if (row.created_by.startsWith(OPERATOR_ACTOR)) {
+        const operator = await database.db
+          .selectFrom('srv_operators')
+          .select('disabled_at')
+          .where('username', '=', row.created_by.slice(OPERATOR_ACTOR.length))
+          .executeTakeFirst();
+        if (!operator || operator.disabled_at !== null) return null;
+      }
       const at = nowIso(clock);
       // Coarse last-use tracking: one write per token per minute at most.
       if (row.last_used_at === null || row.last_used_at.slice(0, 16) !== at.slice(0, 16)) {
