@@ -278,6 +278,15 @@ export const CONSOLE_JS = `(function(){
     var msg=(submitter&&submitter.getAttribute('data-confirm'))||form.getAttribute('data-confirm');
     if(msg&&!window.confirm(msg)){e.preventDefault();}
   });
+  // Enter in a field marked data-enter="ID" presses that button (the form's first button may be another one:
+  // on the trades list, Enter in the reason field previews rather than searches). Without JS, Enter searches.
+  document.addEventListener('keydown',function(e){
+    var el=e.target;
+    if(e.key!=='Enter'||!(el instanceof HTMLInputElement)){return;}
+    var id=el.getAttribute('data-enter');
+    var button=id&&document.getElementById(id);
+    if(button){e.preventDefault();button.click();}
+  });
   document.addEventListener('DOMContentLoaded',function(){
     var forms=document.querySelectorAll('form');
     for(var i=0;i<forms.length;i++){count(forms[i]);}

@@ -193,7 +193,7 @@ ${pickPager(t, list)}
 <div class="card actions-card">
 <div class="toolbar">
 <div class="field grow"><label for="reason_all">${t.reasonForAll}</label>
-<input type="text" id="reason_all" name="reason_all" maxlength="80" placeholder="${t.reasonPlaceholder}"></div>
+<input type="text" id="reason_all" name="reason_all" maxlength="80" placeholder="${t.reasonPlaceholder}" data-enter="preview-button"></div>
 <button type="submit" class="btn btn-primary" id="preview-button"><span>${t.previewRefund} (<span data-selected-count>0</span>)</span></button>
 </div>
 <p class="muted small">${t.pickHint}</p>
