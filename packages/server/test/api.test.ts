@@ -1,36 +1,21 @@
 /**
  * The JSON API: bearer tokens required, stable error codes, trades → refunds → batch → notifications.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   API_TOKEN,
   authHeaders,
   batchNotification,
-  makeConfig,
   postNotify,
-  type StubGateway,
-  startStubGateway,
-  startTestServer,
-  type TestServer,
   tradeNo,
+  useStubGateway,
+  useTestServer,
 } from './helpers.js';
 
-let stub: StubGateway;
-beforeAll(async () => {
-  stub = await startStubGateway();
-});
-afterAll(async () => {
-  await stub.close();
-});
+const stub = useStubGateway();
 
 describe('JSON API', () => {
-  let t: TestServer;
-  beforeEach(async () => {
-    t = await startTestServer('sqlite', makeConfig(stub.gateway));
-  });
-  afterEach(async () => {
-    await t.cleanup();
-  });
+  const t = useTestServer('sqlite', stub);
 
   const call = async (
     method: string,

@@ -16,6 +16,7 @@ import {
 import type { Dialect } from '@alirefund/store';
 import { openTestDatabase, type TestDatabase } from '@alirefund/store/testing';
 import type { Hono } from 'hono';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { type AlirefundServer, createServer, makeSettings, type ServerDB } from '../src/index.js';
 
 export const PARTNER = '2088101122136241';
@@ -53,9 +54,8 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-/** A gateway stub on a real node:http socket (port 0). */
-export async function startStubGateway(): Promise<StubGateway> {
-  const stub: StubGateway = {
+function blankStubGateway(): StubGateway {
+  return {
     gateway: '',
     valid: new Set(),
     verifyCalls: 0,
@@ -64,6 +64,10 @@ export async function startStubGateway(): Promise<StubGateway> {
     nopwd: () => ({ body: XML_T }),
     close: async () => {},
   };
+}
+
+/** A gateway stub on a real node:http socket (port 0); fills in and returns `stub` (a blank one by default). */
+export async function startStubGateway(stub: StubGateway = blankStubGateway()): Promise<StubGateway> {
   const server: Server = createHttpServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     const body = await readBody(req);
@@ -146,6 +150,40 @@ export async function startTestServer(
       if (!opts.database) await database.cleanup();
     },
   };
+}
+
+/**
+ * The stub gateway of a whole test file: listening from beforeAll, closed in afterAll. Call at the file's top level;
+ * `gateway` is set once the file's tests run.
+ */
+export function useStubGateway(): StubGateway {
+  const stub = blankStubGateway();
+  beforeAll(async () => {
+    await startStubGateway(stub);
+  });
+  afterAll(async () => {
+    await stub.close();
+  });
+  return stub;
+}
+
+/**
+ * A fresh test server over `dialect` for each test of the enclosing describe (beforeEach/afterEach), configured
+ * for `stub`. The returned object is refilled for each test.
+ */
+export function useTestServer(
+  dialect: Dialect,
+  stub: StubGateway,
+  opts: Parameters<typeof startTestServer>[2] = {},
+): TestServer {
+  const t = {} as TestServer;
+  beforeEach(async () => {
+    Object.assign(t, await startTestServer(dialect, makeConfig(stub.gateway), opts));
+  });
+  afterEach(async () => {
+    await t.cleanup();
+  });
+  return t;
 }
 
 /** Serves a Hono app on a real socket (port 0). */

@@ -5,35 +5,20 @@
  * transaction), and the anomalies (missing results, foreign trades, amount mismatches) still recorded.
  */
 import { dialectsUnderTest } from '@alirefund/store/testing';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   batchNotification,
   draftBatch,
   listen,
-  makeConfig,
   postNotify,
-  type StubGateway,
-  startStubGateway,
-  startTestServer,
-  type TestServer,
+  useStubGateway,
+  useTestServer,
 } from './helpers.js';
 
-let stub: StubGateway;
-beforeAll(async () => {
-  stub = await startStubGateway();
-});
-afterAll(async () => {
-  await stub.close();
-});
+const stub = useStubGateway();
 
 describe.each(dialectsUnderTest())('apply transaction on %s', (dialect) => {
-  let t: TestServer;
-  beforeEach(async () => {
-    t = await startTestServer(dialect, makeConfig(stub.gateway));
-  });
-  afterEach(async () => {
-    await t.cleanup();
-  });
+  const t = useTestServer(dialect, stub);
 
   const batchOf = (n: number, amountFen: number) => draftBatch(t.server, n, amountFen);
 

@@ -4,7 +4,7 @@
  */
 import { signNotification } from '@alirefund/protocol';
 import { dialectsUnderTest } from '@alirefund/store/testing';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   batchNotification,
   draftBatch,
@@ -12,29 +12,16 @@ import {
   listen,
   makeConfig,
   postNotify,
-  type StubGateway,
-  startStubGateway,
   startTestServer,
-  type TestServer,
   tradeNo,
+  useStubGateway,
+  useTestServer,
 } from './helpers.js';
 
-let stub: StubGateway;
-beforeAll(async () => {
-  stub = await startStubGateway();
-});
-afterAll(async () => {
-  await stub.close();
-});
+const stub = useStubGateway();
 
 describe.each(dialectsUnderTest())('batch notifications on %s', (dialect) => {
-  let t: TestServer;
-  beforeEach(async () => {
-    t = await startTestServer(dialect, makeConfig(stub.gateway));
-  });
-  afterEach(async () => {
-    await t.cleanup();
-  });
+  const t = useTestServer(dialect, stub);
 
   const batchOf = (n: number, amountFen = 300, opts: { mode?: 'pwd' | 'nopwd' } = {}) =>
     draftBatch(t.server, n, amountFen, opts.mode ?? 'nopwd');
@@ -293,8 +280,9 @@ describe.each(dialectsUnderTest())('batch notifications on %s', (dialect) => {
   });
 
   it('decodes a GBK batch’s notification in GBK', async () => {
+    // This test's server, replaced by one for a GBK gateway (afterEach cleans that one up).
     await t.cleanup();
-    t = await startTestServer(dialect, makeConfig(stub.gateway, { inputCharset: 'gbk' }));
+    Object.assign(t, await startTestServer(dialect, makeConfig(stub.gateway, { inputCharset: 'gbk' })));
     const { batchNo, trades } = await batchOf(1);
     expect((await t.server.services.refunds.getBatch(batchNo))!.charset).toBe('gbk');
     stub.valid.add(`nid-${batchNo}`);
@@ -344,13 +332,7 @@ describe.each(dialectsUnderTest())('batch notifications on %s', (dialect) => {
 });
 
 describe.each(dialectsUnderTest())('trade notifications on %s', (dialect) => {
-  let t: TestServer;
-  beforeEach(async () => {
-    t = await startTestServer(dialect, makeConfig(stub.gateway));
-  });
-  afterEach(async () => {
-    await t.cleanup();
-  });
+  const t = useTestServer(dialect, stub);
 
   function tradeNotify(params: Record<string, string>, key = KEY) {
     return signNotification(

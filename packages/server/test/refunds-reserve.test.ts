@@ -7,38 +7,24 @@
  * the batches createBatches returns (built from memory, not reloaded) are what getBatch reads back.
  */
 import { dialectsUnderTest } from '@alirefund/store/testing';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../src/log.js';
 import { createRefundService, type RefundItem, type RefundService } from '../src/services/refunds.js';
 import type { TradeService } from '../src/services/trades.js';
-import {
-  makeConfig,
-  type StubGateway,
-  startStubGateway,
-  startTestServer,
-  type TestServer,
-  tradeNo,
-} from './helpers.js';
+import { tradeNo, useStubGateway, useTestServer } from './helpers.js';
 
-let stub: StubGateway;
-beforeAll(async () => {
-  stub = await startStubGateway();
-});
-afterAll(async () => {
-  await stub.close();
-});
+const stub = useStubGateway();
 
 const PAID_FEN = 1000;
 
 describe.each(dialectsUnderTest())('createBatches reservation on %s', (dialect) => {
-  let t: TestServer;
+  const t = useTestServer(dialect, stub, { batchSize: 50 });
   /** Runs once, right after the selection was checked against the trades (before anything is persisted). */
   let afterCheck: (() => Promise<void>) | null = null;
   /** A refund service whose trade lookups let the test act as a concurrent writer. */
   let refunds: RefundService;
 
-  beforeEach(async () => {
-    t = await startTestServer(dialect, makeConfig(stub.gateway), { batchSize: 50 });
+  beforeEach(() => {
     const real = t.server.services.trades;
     const trades: TradeService = {
       ...real,
@@ -65,9 +51,8 @@ describe.each(dialectsUnderTest())('createBatches reservation on %s', (dialect) 
       { batchesQueued: () => {} },
     );
   });
-  afterEach(async () => {
+  afterEach(() => {
     afterCheck = null;
-    await t.cleanup();
   });
 
   async function register(n: number): Promise<string[]> {
@@ -146,45 +131,43 @@ describe.each(dialectsUnderTest())('createBatches reservation on %s', (dialect) 
     });
   }
 
-  it('refuses a trade refunded meanwhile so that the amount would exceed what is left (over-refund)', async () => {
-    const nos = await register(600);
+  /**
+   * Registers `n` trades, changes trade `victim` with `change` between the check and the persistence, and expects
+   * the selection (in batches of `batchSize`) refused at `victim` with nothing created.
+   */
+  async function expectRefusedWhenChangedMeanwhile(
+    n: number,
+    victim: number,
+    change: { refunded_fen?: number; refund_count: number; status?: 'partially_refunded' },
+    batchSize: number,
+  ) {
+    const nos = await register(n);
     afterCheck = async () => {
-      // 300 fen asked; 701 refunded meanwhile leaves 299.
       await t.database.db
         .updateTable('srv_trades')
-        .set({ refunded_fen: PAID_FEN - 299, refund_count: 1, status: 'partially_refunded' })
-        .where('trade_no', '=', nos[555]!)
+        .set(change)
+        .where('trade_no', '=', nos[victim]!)
         .execute();
     };
     const res = await refunds.createBatches(itemsOf(nos), {
       mode: 'nopwd',
       actor: 'bulk',
       queue: false,
-      batchSize: 1000,
+      batchSize,
     });
     expect(res.batches).toEqual([]);
-    expect(res.issues.map((i) => [i.index, i.code])).toEqual([[555, 'TRADE_IN_OPEN_BATCH']]);
+    expect(res.issues.map((i) => [i.index, i.code])).toEqual([[victim, 'TRADE_IN_OPEN_BATCH']]);
     expect(await footprint(nos, 'bulk')).toEqual({ batches: 0, records: 0, reserved: [] });
+  }
+
+  it('refuses a trade refunded meanwhile so that the amount would exceed what is left (over-refund)', async () => {
+    // 300 fen asked; 701 refunded meanwhile leaves 299.
+    const change = { refunded_fen: PAID_FEN - 299, refund_count: 1, status: 'partially_refunded' } as const;
+    await expectRefusedWhenChangedMeanwhile(600, 555, change, 1000);
   });
 
   it('refuses a trade that reached the 99-refunds cap meanwhile', async () => {
-    const nos = await register(30);
-    afterCheck = async () => {
-      await t.database.db
-        .updateTable('srv_trades')
-        .set({ refund_count: 99 })
-        .where('trade_no', '=', nos[12]!)
-        .execute();
-    };
-    const res = await refunds.createBatches(itemsOf(nos), {
-      mode: 'nopwd',
-      actor: 'bulk',
-      queue: false,
-      batchSize: 10,
-    });
-    expect(res.batches).toEqual([]);
-    expect(res.issues.map((i) => [i.index, i.code])).toEqual([[12, 'TRADE_IN_OPEN_BATCH']]);
-    expect(await footprint(nos, 'bulk')).toEqual({ batches: 0, records: 0, reserved: [] });
+    await expectRefusedWhenChangedMeanwhile(30, 12, { refund_count: 99 }, 10);
   });
 
   it('takes a trade whose remaining amount is exactly the refund, and one with 98 refunds', async () => {

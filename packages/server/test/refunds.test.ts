@@ -3,32 +3,13 @@
  * batches), splitting, persistence before sending, cancel and operator resolution.
  */
 import { dialectsUnderTest } from '@alirefund/store/testing';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  makeConfig,
-  type StubGateway,
-  startStubGateway,
-  startTestServer,
-  type TestServer,
-  tradeNo,
-} from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { tradeNo, useStubGateway, useTestServer } from './helpers.js';
 
-let stub: StubGateway;
-beforeAll(async () => {
-  stub = await startStubGateway();
-});
-afterAll(async () => {
-  await stub.close();
-});
+const stub = useStubGateway();
 
 describe.each(dialectsUnderTest())('refund batches on %s', (dialect) => {
-  let t: TestServer;
-  beforeEach(async () => {
-    t = await startTestServer(dialect, makeConfig(stub.gateway), { batchSize: 50 });
-  });
-  afterEach(async () => {
-    await t.cleanup();
-  });
+  const t = useTestServer(dialect, stub, { batchSize: 50 });
 
   async function trades(n: number, amountFen = 1000, royalty = false) {
     const nos = Array.from({ length: n }, () => tradeNo());

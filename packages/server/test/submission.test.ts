@@ -4,41 +4,28 @@
  * needs_attention, never resubmitted automatically; pwd forms wait for the partner too.
  */
 import { dialectsUnderTest } from '@alirefund/store/testing';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import {
   batchNotification,
-  makeConfig,
   postNotify,
-  type StubGateway,
-  startStubGateway,
-  startTestServer,
-  type TestServer,
   tradeNo,
   XML_T,
   xmlF,
+  useStubGateway,
+  useTestServer,
 } from './helpers.js';
 
-let stub: StubGateway;
-beforeAll(async () => {
-  stub = await startStubGateway();
-});
-afterAll(async () => {
-  await stub.close();
-});
+const stub = useStubGateway();
 
 const WAIT = 60_000;
 
 describe.each(dialectsUnderTest())('queue and submission on %s', (dialect) => {
-  let t: TestServer;
   let now: number;
-  beforeEach(async () => {
+  beforeEach(() => {
     now = Date.now();
     stub.nopwd = () => ({ body: XML_T });
-    t = await startTestServer(dialect, makeConfig(stub.gateway), { nextBatchWaitMs: WAIT, clock: () => now });
   });
-  afterEach(async () => {
-    await t.cleanup();
-  });
+  const t = useTestServer(dialect, stub, { nextBatchWaitMs: WAIT, clock: () => now });
 
   async function queued(batches: number, mode: 'nopwd' | 'pwd' = 'nopwd') {
     const nos = Array.from({ length: batches * 2 }, () => tradeNo());
