@@ -22,6 +22,11 @@ const pickedOf = (p: Page) =>
   [...p.html.matchAll(/<tr data-trade="(\d+)" data-picked="1"/g)].map((m) => m[1]!);
 const detailData = (p: Page) =>
   [...p.html.matchAll(/<pre class="detail-data">([^<]*)<\/pre>/g)].map((m) => m[1]!).join('#');
+/** A list form's ticks: each ticked trade (`t`), then each trade the page showed (`shown`). */
+const ticks = (ticked: readonly string[], shown: readonly string[]): Array<[string, string]> => [
+  ...ticked.map((no) => ['t', no] as [string, string]),
+  ...shown.map((no) => ['shown', no] as [string, string]),
+];
 const previewTrades = (p: Page) =>
   [...p.html.matchAll(/<tr(?: class="row-bad")? data-trade="(\d+)">/g)].map((m) => m[1]!);
 const issueCodes = (p: Page) =>
@@ -73,9 +78,7 @@ describe.each(dialectsUnderTest())('console trades (%s)', (dialect) => {
       const [a, c] = [on1[2]!, on1[7]!];
       // Tick two on page 1, then "next page" (a submit button of the same form).
       const next = await b.post('/trades/pick', [
-        ['t', a],
-        ['t', c],
-        ...on1.map((no) => ['shown', no] as [string, string]),
+        ...ticks([a, c], on1),
         ['go', 'page:2'],
         ['page', '1'],
         ['size', '20'],
@@ -92,8 +95,7 @@ describe.each(dialectsUnderTest())('console trades (%s)', (dialect) => {
       const d = on2[1]!;
       const pv = await b.post('/refunds/preview', [
         ['from', 'list'],
-        ['t', d],
-        ...on2.map((no) => ['shown', no] as [string, string]),
+        ...ticks([d], on2),
         ['reason_all', '跨页'],
       ]);
       expect(pv.status).toBe(200);
@@ -111,9 +113,7 @@ describe.each(dialectsUnderTest())('console trades (%s)', (dialect) => {
       const on1 = tradesOf(page1);
       const [a, c] = on1.filter((no) => no !== ROY) as [string, string];
       const search = await b.post('/trades/pick', [
-        ['t', a],
-        ['t', c],
-        ...on1.map((no) => ['shown', no] as [string, string]),
+        ...ticks([a, c], on1),
         ['q', 'ROYALTY'],
         ['status', 'refundable'],
         ['go', 'search'],
@@ -137,12 +137,7 @@ describe.each(dialectsUnderTest())('console trades (%s)', (dialect) => {
       // Untick `a` on page 1 (shown, but not sent as ticked, as a browser does): it leaves the picks.
       const again = await b.get('/trades');
       expect(new Set(pickedOf(again))).toEqual(new Set([a, c, ROY]));
-      await b.post('/trades/pick', [
-        ['t', c],
-        ['t', ROY],
-        ...tradesOf(again).map((no) => ['shown', no] as [string, string]),
-        ['go', 'page:1'],
-      ]);
+      await b.post('/trades/pick', [...ticks([c, ROY], tradesOf(again)), ['go', 'page:1']]);
       const picks = await s.server.services.sessions.picks(b.cookies.get('alirefund_session')!);
       expect(new Set(picks)).toEqual(new Set([c, ROY]));
       // Clear.
@@ -394,21 +389,11 @@ describe('console royalty pull-back over a real socket', () => {
     const page1 = await b.get('/trades?size=20');
     const on1 = tradesOf(page1);
     const first = on1.find((no) => no !== ROY)!;
-    const next = await b.post('/trades/pick', [
-      ['t', first],
-      ...on1.map((no) => ['shown', no] as [string, string]),
-      ['size', '20'],
-      ['go', 'page:2'],
-    ]);
+    const next = await b.post('/trades/pick', [...ticks([first], on1), ['size', '20'], ['go', 'page:2']]);
     expect(next.status).toBe(303);
     const page2 = await b.get(next.location!);
     const second = tradesOf(page2).find((no) => no !== ROY)!;
-    await b.post('/trades/pick', [
-      ['t', second],
-      ...tradesOf(page2).map((no) => ['shown', no] as [string, string]),
-      ['q', ROY],
-      ['go', 'search'],
-    ]);
+    await b.post('/trades/pick', [...ticks([second], tradesOf(page2)), ['q', ROY], ['go', 'search']]);
     const pv = await b.post('/refunds/preview', [
       ['from', 'list'],
       ['t', ROY],
