@@ -19,7 +19,7 @@ import {
   verifyNotification,
 } from '@alirefund/protocol';
 import { dialectsUnderTest } from '@alirefund/store/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   type Harness,
   KEY,
@@ -27,9 +27,9 @@ import {
   api,
   balanceOf,
   createTrade,
-  expectLedgerBalanced,
   startHarness,
   waitFor,
+  checkLedgerAfterEachAndClose,
 } from './helpers.js';
 
 interface BatchView {
@@ -64,12 +64,7 @@ describe.each(dialectsUnderTest())('充退: refunds of bank-card trades (%s)', (
       return { body: 'success' };
     };
   });
-  afterEach(async () => {
-    await expectLedgerBalanced(h);
-  });
-  afterAll(async () => {
-    await h.close();
-  });
+  checkLedgerAfterEachAndClose(() => h);
 
   async function submit(records: DetailRecord[], opts: { dback?: boolean } = {}): Promise<string> {
     const n = ++seq;

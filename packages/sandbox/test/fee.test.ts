@@ -14,7 +14,7 @@ import {
   verifyNotification,
 } from '@alirefund/protocol';
 import { dialectsUnderTest } from '@alirefund/store/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   EMAIL,
   type Harness,
@@ -23,9 +23,9 @@ import {
   api,
   balanceOf,
   createTrade,
-  expectLedgerBalanced,
   startHarness,
   waitFor,
+  checkLedgerAfterEachAndClose,
 } from './helpers.js';
 
 interface TradeView {
@@ -49,12 +49,7 @@ describe.each(dialectsUnderTest())('fee refunds (%s)', (dialect) => {
       return { body: 'success' };
     };
   });
-  afterEach(async () => {
-    await expectLedgerBalanced(h);
-  });
-  afterAll(async () => {
-    await h.close();
-  });
+  checkLedgerAfterEachAndClose(() => h);
 
   async function refund(records: DetailRecord[]): Promise<BatchRefundNotification> {
     const id = newBatchIdentity({ clock: () => h.sandbox.now() });

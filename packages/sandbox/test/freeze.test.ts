@@ -19,7 +19,7 @@ import {
   verifyNotification,
 } from '@alirefund/protocol';
 import { dialectsUnderTest } from '@alirefund/store/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   type Harness,
   KEY,
@@ -30,10 +30,10 @@ import {
   balanceOf,
   baseSeed,
   createTrade,
-  expectLedgerBalanced,
   formOf,
   startHarness,
   waitFor,
+  checkLedgerAfterEachAndClose,
 } from './helpers.js';
 
 interface BatchView {
@@ -96,12 +96,7 @@ describe.each(dialectsUnderTest())('frozen funds and unfreezed_details (%s)', (d
       return { body: 'success' };
     };
   });
-  afterEach(async () => {
-    await expectLedgerBalanced(h);
-  });
-  afterAll(async () => {
-    await h.close();
-  });
+  checkLedgerAfterEachAndClose(() => h);
 
   function configOf(partner: string, path: string) {
     return createConfig({

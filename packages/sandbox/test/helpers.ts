@@ -16,7 +16,7 @@ import {
 import type { Dialect } from '@alirefund/store';
 import { type TestDatabase, openTestDatabase } from '@alirefund/store/testing';
 import { serve } from '@hono/node-server';
-import { expect } from 'vitest';
+import { afterAll, afterEach, expect } from 'vitest';
 import { type Sandbox, type SandboxDeps, createSandbox } from '../src/index.js';
 
 export const PARTNER = '2088101122136241';
@@ -367,4 +367,17 @@ export function today(h: Harness): string {
 }
 export function nowText(h: Harness): string {
   return formatBeijing(h.sandbox.now());
+}
+
+/**
+ * For a describe whose tests share one harness: the ledger invariant after each test, and the harness closed after
+ * all of them. `harness` is read when the hooks run.
+ */
+export function checkLedgerAfterEachAndClose(harness: () => Harness): void {
+  afterEach(async () => {
+    await expectLedgerBalanced(harness());
+  });
+  afterAll(async () => {
+    await harness().close();
+  });
 }

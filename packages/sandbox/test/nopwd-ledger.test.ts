@@ -17,7 +17,7 @@ import {
   verifyNotification,
 } from '@alirefund/protocol';
 import { dialectsUnderTest } from '@alirefund/store/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   AGENT_A,
   AGENT_B,
@@ -29,7 +29,6 @@ import {
   api,
   balanceOf,
   createTrade,
-  expectLedgerBalanced,
   formOf,
   nopwdParams,
   send,
@@ -37,6 +36,7 @@ import {
   tradeNo,
   waitFor,
   xmlOutcome,
+  checkLedgerAfterEachAndClose,
 } from './helpers.js';
 
 interface BatchView {
@@ -82,12 +82,7 @@ describe.each(dialectsUnderTest())('nopwd and the ledger (%s)', (dialect) => {
       return { body: 'success' };
     };
   });
-  afterEach(async () => {
-    await expectLedgerBalanced(h);
-  });
-  afterAll(async () => {
-    await h.close();
-  });
+  checkLedgerAfterEachAndClose(() => h);
 
   const rsaMerchant = generateKeyPairSync('rsa', { modulusLength: 1024 });
 

@@ -4,7 +4,7 @@
  */
 import { checkNotificationSignature } from '@alirefund/protocol';
 import { dialectsUnderTest } from '@alirefund/store/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   EMAIL,
   type Harness,
@@ -14,11 +14,11 @@ import {
   PASSWORD,
   api,
   createTrade,
-  expectLedgerBalanced,
   pwdParams,
   send,
   startHarness,
   waitFor,
+  checkLedgerAfterEachAndClose,
 } from './helpers.js';
 
 function tokenOf(page: string): string {
@@ -32,12 +32,7 @@ describe.each(dialectsUnderTest())('pwd (%s)', (dialect) => {
   beforeAll(async () => {
     h = await startHarness(dialect);
   });
-  afterEach(async () => {
-    await expectLedgerBalanced(h);
-  });
-  afterAll(async () => {
-    await h.close();
-  });
+  checkLedgerAfterEachAndClose(() => h);
 
   /** Posts the confirmation form; the body is always read (an unread body would hold the connection). */
   const confirm = async (fields: Record<string, string>, headers: Record<string, string> = {}) => {
