@@ -13,6 +13,7 @@ import { formatYuan } from '@alirefund/protocol';
 import { createSandbox, type Sandbox } from '@alirefund/sandbox';
 import { createServer, parseServerEnv, type ServerDB } from '@alirefund/server';
 import { type Database, openDatabase } from '@alirefund/store';
+import { expect } from 'vitest';
 import { type Listening, listen } from '../src/runtime.js';
 
 export const PARTNER = '2088101122136241';
@@ -249,6 +250,34 @@ export async function confirmPwdForm(formHtml: string, sandboxUrl: string): Prom
   });
   const body = await confirm.text();
   if (confirm.status !== 200) throw new Error(`confirm answered ${confirm.status}: ${body.slice(0, 300)}`);
+}
+
+/**
+ * What an operator does during `refund --mode pwd --serve`: until `run` ends, opens each batch page the run
+ * announces on `io.err` (`open http://…/bulk/pwd/N in a browser`), expects it served (200) and confirms its form,
+ * once per batch. Resolves to the batch numbers (N) confirmed.
+ */
+export async function confirmServedPwdPages(
+  run: Promise<unknown>,
+  io: { readonly err: string },
+  sandboxUrl: string,
+): Promise<Set<string>> {
+  let finished = false;
+  void run.finally(() => {
+    finished = true;
+  });
+  const confirmed = new Set<string>();
+  while (!finished) {
+    for (const m of io.err.matchAll(/open (http:\/\/\S+\/bulk\/pwd\/(\d+)) in a browser/g)) {
+      if (confirmed.has(m[2]!)) continue;
+      confirmed.add(m[2]!);
+      const page = await fetch(m[1]!);
+      expect(page.status).toBe(200);
+      await confirmPwdForm(await page.text(), sandboxUrl);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return confirmed;
 }
 
 /** Sets (an object) or clears (null) the sandbox's fault injection. */

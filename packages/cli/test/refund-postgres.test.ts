@@ -13,7 +13,7 @@ import { main } from '../src/main.js';
 import { memoryIo } from './helpers.js';
 import {
   type BulkHarness,
-  confirmPwdForm,
+  confirmServedPwdPages,
   refundCsv,
   sandboxLedger,
   spawnCli,
@@ -115,21 +115,7 @@ describe.skipIf(!dialectsUnderTest().includes('postgres'))('alirefund refund on 
       ['refund', '--file', file, '--db', h.serverDbUrl, '--mode', 'pwd', '--serve', '--batch-size', '100'],
       io,
     );
-    let finished = false;
-    void run.finally(() => {
-      finished = true;
-    });
-    const confirmed = new Set<string>();
-    while (!finished) {
-      for (const m of io.err.matchAll(/open (http:\/\/\S+\/bulk\/pwd\/(\d+)) in a browser/g)) {
-        if (confirmed.has(m[2]!)) continue;
-        confirmed.add(m[2]!);
-        const page = await fetch(m[1]!);
-        expect(page.status).toBe(200);
-        await confirmPwdForm(await page.text(), h.sandboxUrl);
-      }
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    const confirmed = await confirmServedPwdPages(run, io, h.sandboxUrl);
     expect(await run, io.err).toBe(0);
     expect(confirmed.size).toBe(3);
     // 100 × 0.01 + 200 × 9.90

@@ -8,7 +8,13 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../src/main.js';
 import { memoryIo } from './helpers.js';
-import { type BulkHarness, confirmPwdForm, refundCsv, startBulkHarness, tradeNos } from './refund-harness.js';
+import {
+  type BulkHarness,
+  confirmServedPwdPages,
+  refundCsv,
+  startBulkHarness,
+  tradeNos,
+} from './refund-harness.js';
 
 let h: BulkHarness;
 beforeEach(async () => {
@@ -94,21 +100,7 @@ describe('alirefund refund', () => {
     );
     const io = memoryIo({ env: h.env });
     const run = main(['refund', '--file', file, '--mode', 'pwd', '--serve', '--batch-size', '1000'], io);
-    let finished = false;
-    void run.finally(() => {
-      finished = true;
-    });
-    const confirmed = new Set<string>();
-    while (!finished) {
-      for (const m of io.err.matchAll(/open (http:\/\/\S+\/bulk\/pwd\/(\d+)) in a browser/g)) {
-        if (confirmed.has(m[2]!)) continue;
-        confirmed.add(m[2]!);
-        const page = await fetch(m[1]!);
-        expect(page.status).toBe(200);
-        await confirmPwdForm(await page.text(), h.sandboxUrl);
-      }
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    const confirmed = await confirmServedPwdPages(run, io, h.sandboxUrl);
     expect(await run).toBe(0);
     expect(confirmed.size).toBe(5);
     expect(io.out).toMatch(/refunded\s+5000\s+25750\.00/);
