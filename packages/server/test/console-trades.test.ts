@@ -259,14 +259,15 @@ describe.each(dialectsUnderTest())('console trades (%s)', (dialect) => {
     });
 
     it('nopwd: ticked parts become royalty segments of detail_data, with the edited amount', async () => {
-      const pv = await b.post('/refunds/preview', [
+      const fields: [string, string][] = [
         ['t', ROY],
         ['reason_all', '退货'],
         ['mode', 'nopwd'],
         [`roy.${ROY}`, '0'],
         [`roy.${ROY}`, '1'],
         [`roy_amount.${ROY}.1`, '1.00'],
-      ]);
+      ];
+      const pv = await b.post('/refunds/preview', fields);
       expect(pv.status).toBe(200);
       expect(issueCodes(pv)).toEqual([]);
       expect(detailData(pv)).toBe(
@@ -280,14 +281,7 @@ describe.each(dialectsUnderTest())('console trades (%s)', (dialect) => {
       expect(pv.html).toContain(`name="roy_amount.${ROY}.1" value="1.00"`);
 
       // Created and sent as it was previewed.
-      const created = await b.post('/refunds', [
-        ['t', ROY],
-        ['reason_all', '退货'],
-        ['mode', 'nopwd'],
-        [`roy.${ROY}`, '0'],
-        [`roy.${ROY}`, '1'],
-        [`roy_amount.${ROY}.1`, '1.00'],
-      ]);
+      const created = await b.post('/refunds', fields);
       expect(created.status).toBe(303);
       const batchNo = /^\/batches\/(\w+)/.exec(created.location ?? '')![1]!;
       expect(stub.nopwdParams.find((p) => p['batch_no'] === batchNo)?.['detail_data']).toBe(detailData(pv));
