@@ -26,10 +26,10 @@ import {
   PARTNER,
   api,
   balanceOf,
+  checkLedgerAfterEachAndClose,
   createTrade,
   startHarness,
   waitFor,
-  checkLedgerAfterEachAndClose,
 } from './helpers.js';
 
 interface BatchView {

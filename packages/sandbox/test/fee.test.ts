@@ -22,10 +22,10 @@ import {
   PARTNER,
   api,
   balanceOf,
+  checkLedgerAfterEachAndClose,
   createTrade,
   startHarness,
   waitFor,
-  checkLedgerAfterEachAndClose,
 } from './helpers.js';
 
 interface TradeView {

@@ -29,11 +29,11 @@ import {
   api,
   balanceOf,
   baseSeed,
+  checkLedgerAfterEachAndClose,
   createTrade,
   formOf,
   startHarness,
   waitFor,
-  checkLedgerAfterEachAndClose,
 } from './helpers.js';
 
 interface BatchView {

@@ -28,6 +28,7 @@ import {
   UNSIGNED,
   api,
   balanceOf,
+  checkLedgerAfterEachAndClose,
   createTrade,
   formOf,
   nopwdParams,
@@ -36,7 +37,6 @@ import {
   tradeNo,
   waitFor,
   xmlOutcome,
-  checkLedgerAfterEachAndClose,
 } from './helpers.js';
 
 interface BatchView {

@@ -13,12 +13,12 @@ import {
   PARTNER,
   PASSWORD,
   api,
+  checkLedgerAfterEachAndClose,
   createTrade,
   pwdParams,
   send,
   startHarness,
   waitFor,
-  checkLedgerAfterEachAndClose,
 } from './helpers.js';
 
 function tokenOf(page: string): string {

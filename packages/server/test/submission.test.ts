@@ -9,10 +9,10 @@ import {
   batchNotification,
   postNotify,
   tradeNo,
-  XML_T,
-  xmlF,
   useStubGateway,
   useTestServer,
+  XML_T,
+  xmlF,
 } from './helpers.js';
 
 const stub = useStubGateway();
