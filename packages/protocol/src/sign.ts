@@ -72,13 +72,16 @@ const KEEP_SCRATCH_BYTES = 4 * 1024 * 1024;
  * about twice as fast as `hash.update(text, 'utf8')` on Node 20 (docs/benchmarks.md).
  */
 function utf8Scratch(text: string): Uint8Array {
-  const max = text.length * 3;
-  let buf = scratch;
-  if (buf.length < max) {
-    buf = new Uint8Array(Math.max(max, 4096));
-    if (max <= KEEP_SCRATCH_BYTES) scratch = buf;
-  }
+  const buf = scratchOf(text.length * 3);
   return buf.subarray(0, utf8Encoder.encodeInto(text, buf).written);
+}
+
+/** The scratch buffer, grown to at least `bytes` (a larger one than {@link KEEP_SCRATCH_BYTES} is not kept). */
+function scratchOf(bytes: number): Uint8Array {
+  if (scratch.length >= bytes) return scratch;
+  const buf = new Uint8Array(Math.max(bytes, 4096));
+  if (bytes <= KEEP_SCRATCH_BYTES) scratch = buf;
+  return buf;
 }
 
 /**
@@ -89,11 +92,7 @@ function utf8Scratch(text: string): Uint8Array {
 function md5OfPairsUtf8(pairs: ReadonlyArray<readonly [string, string]>, key: string): string {
   let max = 0;
   for (const [k, v] of pairs) max += (k.length + v.length + 2) * 3;
-  let buf = scratch;
-  if (buf.length < max) {
-    buf = new Uint8Array(Math.max(max, 4096));
-    if (max <= KEEP_SCRATCH_BYTES) scratch = buf;
-  }
+  const buf = scratchOf(max);
   let at = 0;
   for (let i = 0; i < pairs.length; i++) {
     const [k, v] = pairs[i]!;

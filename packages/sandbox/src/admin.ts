@@ -7,12 +7,20 @@
 import { beijingDate, formatBeijing, formatYuan } from '@alirefund/protocol';
 import { withTransaction } from '@alirefund/store';
 import { type Context, Hono } from 'hono';
+import type { Selectable } from 'kysely';
 import { z } from 'zod';
 import { type Core, type Faults, noFaults } from './core.js';
 import { existingFreezes, frozenAccountId, insertAccount, insertPartner, insertTrade } from './entities.js';
 import { freezeFromBalance, settleDback } from './funds.js';
 import type { Dispatcher } from './outbox.js';
-import { effectiveStatus, feeRefundedFor, resultFromRow, unfreezeRecordOf } from './processing.js';
+import {
+  effectiveStatus,
+  feeRefundedFor,
+  refundedSums,
+  resultFromRow,
+  unfreezeRecordOf,
+} from './processing.js';
+import type { DeliveryTable } from './schema.js';
 import {
   type SeedProblem,
   accountSeedSchema,
@@ -462,7 +470,10 @@ export function adminRoutes(core: Core, dispatcher: Dispatcher, onUnpause: () =>
     const partner = c.req.query('partner');
     if (partner) q = q.where('partner', '=', partner);
     const rows = await q.execute();
-    const refunds = await refundedByTrade(rows.map((r) => r.trade_no));
+    const refunds = await refundedSums(
+      db,
+      rows.map((r) => r.trade_no),
+    );
     return c.json({ trades: rows.map((r) => tradeView(r, refunds.get(r.trade_no))) });
   });
   app.get('/trades/:tradeNo', async (c) => {
@@ -473,7 +484,7 @@ export function adminRoutes(core: Core, dispatcher: Dispatcher, onUnpause: () =>
       .where('trade_no', '=', tradeNo)
       .executeTakeFirst();
     if (!r) return c.json({ error: 'not_found', message: `no trade ${tradeNo}` }, 404);
-    const refunds = await refundedByTrade([tradeNo]);
+    const refunds = await refundedSums(db, [tradeNo]);
     const records = await db
       .selectFrom('sbx_batch_records')
       .selectAll()
@@ -523,27 +534,6 @@ export function adminRoutes(core: Core, dispatcher: Dispatcher, onUnpause: () =>
       return c.json({ error: 'conflict', message: `trade ${parsed.data.tradeNo} already exists` }, 409);
     return c.json({ tradeNo: parsed.data.tradeNo, created: true }, 201);
   });
-
-  async function refundedByTrade(tradeNos: string[]): Promise<Map<string, { fen: number; count: number }>> {
-    const out = new Map<string, { fen: number; count: number }>();
-    for (let i = 0; i < tradeNos.length; i += 400) {
-      const part = tradeNos.slice(i, i + 400);
-      if (part.length === 0) continue;
-      const rows = await db
-        .selectFrom('sbx_batch_records')
-        .select((eb) => [
-          'trade_no',
-          eb.fn.sum<number>('amount_fen').as('fen'),
-          eb.fn.countAll<number>().as('count'),
-        ])
-        .where('trade_no', 'in', part)
-        .where('succeeded', '=', 1)
-        .groupBy('trade_no')
-        .execute();
-      for (const r of rows) out.set(r.trade_no, { fen: Number(r.fen), count: Number(r.count) });
-    }
-    return out;
-  }
 
   function tradeView(
     r: {
@@ -793,18 +783,7 @@ export function adminRoutes(core: Core, dispatcher: Dispatcher, onUnpause: () =>
       .executeTakeFirstOrThrow();
     return c.json({ ...notificationView(after), handled: sent });
   });
-  function deliveryView(d: {
-    id: number;
-    notification_id: number;
-    attempt: number;
-    started_at: number;
-    outcome: string;
-    http_status: number | null;
-    request_body: string;
-    response_body: string | null;
-    latency_ms: number | null;
-    error: string | null;
-  }) {
+  function deliveryView(d: Selectable<DeliveryTable>) {
     return {
       id: Number(d.id),
       notificationId: Number(d.notification_id),

@@ -233,6 +233,23 @@ export async function findAccountId(
  * The fee Alipay collected when the trade was paid, funded from the opening account (seeded trades move no
  * money: the seller's balance given is after the fee), so that fee refunds have somewhere to come from.
  */
+/** The sbx_trades row of a paid trade (one insert or many). */
+function tradeRow(t: TradeSeed, sellerId: string, at: number) {
+  return {
+    trade_no: t.tradeNo,
+    partner: t.partner,
+    seller_id: sellerId,
+    out_trade_no: t.outTradeNo ?? null,
+    buyer_email: t.buyerEmail ?? null,
+    amount_fen: fen(t.amount),
+    status: t.status,
+    notify_url: t.notifyUrl ?? null,
+    created_at: at,
+    paid_with: t.paidWith ?? 'balance',
+    fee_fen: t.fee === undefined ? null : fen(t.fee),
+  };
+}
+
 async function postFee(trx: SandboxTrx, t: TradeSeed, at: number): Promise<void> {
   if (t.fee === undefined) return;
   await postTransfer(trx, {
@@ -296,19 +313,7 @@ export async function insertTrade(
   if (problems.length > 0) return false;
   await trx
     .insertInto('sbx_trades')
-    .values({
-      trade_no: t.tradeNo,
-      partner: t.partner,
-      seller_id: sellerId,
-      out_trade_no: t.outTradeNo ?? null,
-      buyer_email: t.buyerEmail ?? null,
-      amount_fen: fen(t.amount),
-      status: t.status,
-      notify_url: t.notifyUrl ?? null,
-      created_at: at,
-      paid_with: t.paidWith ?? 'balance',
-      fee_fen: t.fee === undefined ? null : fen(t.fee),
-    })
+    .values(tradeRow(t, sellerId, at))
     .execute();
   await postFee(trx, t, at);
   for (const r of royalties) {
@@ -440,21 +445,7 @@ export async function applySeed(core: Core, seed: SandboxSeed): Promise<SeedSumm
       if (bulk.length > 0 && problems.length === 0) {
         await trx
           .insertInto('sbx_trades')
-          .values(
-            bulk.map((t) => ({
-              trade_no: t.tradeNo,
-              partner: t.partner,
-              seller_id: t.partner,
-              out_trade_no: t.outTradeNo ?? null,
-              buyer_email: t.buyerEmail ?? null,
-              amount_fen: fen(t.amount),
-              status: t.status,
-              notify_url: t.notifyUrl ?? null,
-              created_at: at,
-              paid_with: t.paidWith ?? 'balance',
-              fee_fen: t.fee === undefined ? null : fen(t.fee),
-            })),
-          )
+          .values(bulk.map((t) => tradeRow(t, t.partner, at)))
           .execute();
         for (const t of bulk) await postFee(trx, t, at);
         summary.trades.created += bulk.length;

@@ -18,11 +18,18 @@ import {
   formatYuan,
 } from '@alirefund/protocol';
 import { withTransaction } from '@alirefund/store';
-import type { Insertable } from 'kysely';
+import type { Insertable, Kysely } from 'kysely';
 import type { Core, SandboxTrx } from './core.js';
 import { BUYERS_ACCOUNT, DBACK_ACCOUNT, FEES_ACCOUNT, frozenAccountId } from './entities.js';
 import { type Enqueued, type NotifyFaultUse, enqueueNotification } from './outbox.js';
-import type { BatchRecordTable, EntryKind, EntryTable, TradeTable, UnfreezeTable } from './schema.js';
+import type {
+  BatchRecordTable,
+  EntryKind,
+  EntryTable,
+  SandboxDB,
+  TradeTable,
+  UnfreezeTable,
+} from './schema.js';
 
 /** At most this many refunds per trade (nopwd rules §4). */
 export const MAX_REFUNDS_PER_TRADE = 99;
@@ -44,6 +51,32 @@ const CHUNK = 1000;
 function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/**
+ * What each trade has been refunded so far: the sum and the number of its succeeded batch records. The
+ * cumulative-refund and 99-refunds rules read it; so does the admin API's trade view.
+ */
+export async function refundedSums(
+  db: Kysely<SandboxDB>,
+  tradeNos: readonly string[],
+): Promise<Map<string, { fen: number; count: number }>> {
+  const out = new Map<string, { fen: number; count: number }>();
+  for (const part of chunks(tradeNos)) {
+    const rows = await db
+      .selectFrom('sbx_batch_records')
+      .select((eb) => [
+        'trade_no',
+        eb.fn.sum<number>('amount_fen').as('fen'),
+        eb.fn.countAll<number>().as('count'),
+      ])
+      .where('trade_no', 'in', part)
+      .where('succeeded', '=', 1)
+      .groupBy('trade_no')
+      .execute();
+    for (const r of rows) out.set(r.trade_no, { fen: Number(r.fen), count: Number(r.count) });
+  }
   return out;
 }
 
@@ -273,18 +306,7 @@ async function processInTransaction(
         amount_fen: Number(t.amount_fen),
         fee_fen: t.fee_fen === null ? null : Number(t.fee_fen),
       });
-    const sums = await trx
-      .selectFrom('sbx_batch_records')
-      .select((eb) => [
-        'trade_no',
-        eb.fn.sum<number>('amount_fen').as('fen'),
-        eb.fn.countAll<number>().as('count'),
-      ])
-      .where('trade_no', 'in', part)
-      .where('succeeded', '=', 1)
-      .groupBy('trade_no')
-      .execute();
-    for (const s of sums) refunded.set(s.trade_no, { fen: Number(s.fen), count: Number(s.count) });
+    for (const [no, sum] of await refundedSums(trx, part)) refunded.set(no, sum);
   }
   const royaltyTrades = [
     ...new Set(records.filter((r) => (r.royalties?.length ?? 0) > 0).map((r) => r.tradeNo)),
