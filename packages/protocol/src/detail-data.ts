@@ -27,6 +27,7 @@
 import iconv from 'iconv-lite';
 import { MAX_FEN, formatYuan, parseYuan } from './amount.js';
 import { type Charset, byteLength, findUnrepresentable } from './charset.js';
+import { q, splitKeep } from './codec-text.js';
 import { type CodecIssue, type Decoded, IssueList } from './issues.js';
 
 /** Which gateway service the detail is for: `pwd` accepts only trade parts. */
@@ -174,29 +175,6 @@ function newCtx(opts: DetailOptions): Ctx {
     tradeNoOf: [],
     reasonCache: new Map(),
   };
-}
-
-/**
- * `s.split(sep)` keeping empty tokens, for a one-character separator. Hand-rolled because V8's
- * String#split is several times slower on the short sliced strings a record produces.
- */
-function splitKeep(s: string, sep: string): string[] {
-  const out: string[] = [];
-  let start = 0;
-  for (;;) {
-    const i = s.indexOf(sep, start);
-    if (i < 0) {
-      out.push(start === 0 ? s : s.slice(start));
-      return out;
-    }
-    out.push(s.slice(start, i));
-    start = i + 1;
-  }
-}
-
-/** Quotes user text for a message, shortened so that garbage input does not produce huge messages. */
-function q(text: string): string {
-  return JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
 }
 
 function describeChar(ch: string): string {

@@ -21,6 +21,7 @@
  * (the doc marks both parameters as optional).
  */
 import { parseYuan } from './amount.js';
+import { q, splitKeep } from './codec-text.js';
 import { type Decoded, IssueList } from './issues.js';
 
 /** Local issue code for a malformed `result_details` / `unfreezed_details` (not a gateway code). */
@@ -101,29 +102,6 @@ export interface UnfreezeRecord {
 const SEPARATOR_RE = /[\^|$#]/;
 /** `unfreezed_details` has no `$`/`|` sub-structure, so only these two are separators there. */
 const UNFREEZE_SEPARATOR_RE = /[\^#]/;
-
-/**
- * `s.split(sep)` keeping empty tokens, for a one-character separator. Hand-rolled because V8's
- * String#split is several times slower on the short sliced strings a record produces.
- */
-function splitKeep(s: string, sep: string): string[] {
-  const out: string[] = [];
-  let start = 0;
-  for (;;) {
-    const i = s.indexOf(sep, start);
-    if (i < 0) {
-      out.push(start === 0 ? s : s.slice(start));
-      return out;
-    }
-    out.push(s.slice(start, i));
-    start = i + 1;
-  }
-}
-
-/** Quotes user text for a message, shortened so that garbage input does not produce huge messages. */
-function q(text: string): string {
-  return JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
-}
 
 function fieldCount(part: string, expected: string, n: number, text: string): string {
   return `the ${part} part ${q(text)} has ${n} field${n === 1 ? '' : 's'}; expected ${expected} separated by "^"`;
