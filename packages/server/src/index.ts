@@ -35,3 +35,4 @@ export * from './services/index.js';
 export { MAX_REFUNDS_PER_TRADE } from './services/trades.js';
 export { GATEWAY_TIMEOUT_MS } from './services/submission.js';
 export { type BulkService, createBulkService } from './services/bulk.js';
+export { splitCsv } from './services/csv.js';

@@ -5,6 +5,7 @@
  *
  * The trade service ({@link TradeService.importCsv}) does the parsing, validation and the all-or-nothing write.
  */
+import { splitCsv } from '../services/csv.js';
 
 /** The canonical columns, in the order of the template. */
 export const CSV_COLUMNS = [
@@ -52,46 +53,11 @@ interface Row {
   cells: string[];
 }
 
-/** RFC 4180 rows with the physical line each starts on; rows whose cells are all empty are skipped. */
+/** CSV rows with the physical line each starts on; rows whose cells are all empty are skipped. */
 function rowsWithLines(text: string): Row[] {
-  const rows: Row[] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  let line = 1;
-  let rowLine = 1;
-  const src = text.replace(/^\ufeff/, '');
-  const end = () => {
-    row.push(field);
-    field = '';
-    if (row.some((f) => f !== '')) rows.push({ line: rowLine, cells: row });
-    row = [];
-  };
-  for (let i = 0; i < src.length; i++) {
-    const c = src[i]!;
-    if (quoted) {
-      if (c === '"') {
-        if (src[i + 1] === '"') {
-          field += '"';
-          i++;
-        } else quoted = false;
-      } else {
-        if (c === '\n' || (c === '\r' && src[i + 1] !== '\n')) line++;
-        field += c;
-      }
-    } else if (c === '"' && field === '') quoted = true;
-    else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && src[i + 1] === '\n') i++;
-      end();
-      line++;
-      rowLine = line;
-    } else field += c;
-  }
-  end();
-  return rows;
+  return splitCsv(text.replace(/^\ufeff/, ''))
+    .filter((r) => r.fields.some((f) => f !== ''))
+    .map((r) => ({ line: r.line, cells: r.fields }));
 }
 
 function quote(cell: string): string {

@@ -8,6 +8,7 @@ import { nowIso, type ServiceDeps } from '../context.js';
 import type { ServerDB, TradeStatus } from '../db.js';
 import { type ItemIssue, ServiceError } from '../errors.js';
 import { type AuditService, clampLimit } from './audit.js';
+import { splitCsv } from './csv.js';
 
 /** Most refunds Alipay allows on one trade. */
 export const MAX_REFUNDS_PER_TRADE = 99;
@@ -224,37 +225,11 @@ export function validateTradeInputs(inputs: readonly TradeInput[]): ItemIssue[] 
   return issues;
 }
 
-/** Parses CSV text (RFC 4180: quotes, doubled quotes, CRLF). */
+/** CSV rows of `text` (a leading BOM dropped), rows whose fields are all empty skipped. */
 export function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  const src = text.replace(/^\ufeff/, '');
-  for (let i = 0; i < src.length; i++) {
-    const c = src[i]!;
-    if (quoted) {
-      if (c === '"') {
-        if (src[i + 1] === '"') {
-          field += '"';
-          i++;
-        } else quoted = false;
-      } else field += c;
-    } else if (c === '"' && field === '') quoted = true;
-    else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && src[i + 1] === '\n') i++;
-      row.push(field);
-      field = '';
-      if (row.some((f) => f !== '')) rows.push(row);
-      row = [];
-    } else field += c;
-  }
-  row.push(field);
-  if (row.some((f) => f !== '')) rows.push(row);
-  return rows;
+  return splitCsv(text.replace(/^\ufeff/, ''))
+    .map((r) => r.fields)
+    .filter((fields) => fields.some((f) => f !== ''));
 }
 
 export function createTradeService(deps: ServiceDeps, audit: AuditService): TradeService {
