@@ -14,7 +14,7 @@ import {
   decodeUnfreezedDetails,
 } from './result-details.js';
 import { SERVICE_QUERY } from './services.js';
-import { canonicalize, signParams, verifyParams } from './sign.js';
+import { canonicalize, signCanonical, verifyParams } from './sign.js';
 
 /** A signed query request. */
 export interface SignedQuery {
@@ -42,7 +42,7 @@ export function buildRefundQuery(
   if (by.batchNo) params['batch_no'] = by.batchNo;
   if (by.tradeNo) params['trade_no'] = by.tradeNo;
   const canonical = canonicalize(params);
-  params['sign'] = signParams(params, config.signingKey, config.inputCharset);
+  params['sign'] = signCanonical(canonical, config.signingKey, config.inputCharset);
   params['sign_type'] = config.signType;
   return Object.freeze({
     service: SERVICE_QUERY,

@@ -10,7 +10,7 @@ import { type DetailRecord, decodeDetailData, encodeDetailData } from './detail-
 import { escapeHtml } from './html.js';
 import type { CodecIssue } from './issues.js';
 import { SERVICE_NOPWD, SERVICE_PWD } from './services.js';
-import { canonicalize, signParams } from './sign.js';
+import { canonicalize, signCanonical } from './sign.js';
 import { XMLParser } from 'fast-xml-parser';
 
 export type RefundModeName = 'pwd' | 'nopwd';
@@ -123,7 +123,7 @@ export function buildRefundRequest(config: AlipayConfig, input: RefundRequestInp
   params['batch_num'] = batchNum;
   params['detail_data'] = detailData;
   const canonical = canonicalize(params);
-  params['sign'] = signParams(params, config.signingKey, config.inputCharset);
+  params['sign'] = signCanonical(canonical, config.signingKey, config.inputCharset);
   params['sign_type'] = config.signType;
   return Object.freeze({
     service,

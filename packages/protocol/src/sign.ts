@@ -164,7 +164,11 @@ export type VerifyingKey =
 /** Signs parameters: canonicalize, then MD5 or RSA. */
 export function signParams(params: ParamInput, key: SigningKey, charset: Charset): string {
   if (key.signType === 'MD5' && charset === 'utf-8') return md5OfPairsUtf8(signedPairs(params), key.key);
-  const canonical = canonicalize(params);
+  return signCanonical(canonicalize(params), key, charset);
+}
+
+/** Signs an already canonical string (for callers that keep it, e.g. to show it): MD5 or RSA. */
+export function signCanonical(canonical: string, key: SigningKey, charset: Charset): string {
   return key.signType === 'MD5'
     ? md5Sign(canonical, key.key, charset)
     : rsaSign(canonical, key.privateKey, charset);
