@@ -1,0 +1,38 @@
+/** The long help of `alirefund refund` (kept apart so that `alirefund --help` loads no command code). */
+export const REFUND_HELP = `
+Input (UTF-8; the format is taken from the extension, .csv or .jsonl/.ndjson/.json, else from the content):
+  CSV with a header row: trade_no,amount,reason  (amount in yuan, e.g. 12.50; quote a reason with a comma)
+    optional royalty (分润, nopwd only) columns: royalty_from,royalty_to,royalty_amount[,royalty_reason]
+    royalty_from gives the royalty back to royalty_to (each an email or a 2088… user id); several parts
+    on one line are separated by ";" in each column.
+  JSON Lines: {"trade_no":"2026…","amount":"12.50","reason":"协商退款","royalties":[{"from","to","amount","reason"}]}
+
+The whole file is checked before anything is sent: the SDK's rules in ALIPAY_INPUT_CHARSET (amounts, reason
+length and characters), duplicates, and each trade in the merchant database (registered, free, refundable
+balance). A bad file prints every problem as FILE:LINE: FIELD: CODE: message, and nothing is sent.
+
+Configuration: the same variables as \`alirefund serve\` (ALIPAY_PARTNER, ALIPAY_KEY, ALIPAY_GATEWAY,
+ALIREFUND_PUBLIC_URL, ALIREFUND_DATABASE_URL, …); --db overrides ALIREFUND_DATABASE_URL.
+
+Batches are persisted (batch_no, records, reservations) before they are sent, one at a time per partner.
+Running the same command on the same file RESUMES the run (it is identified by the file's SHA-256): created
+batches are never re-created, no batch_no is sent twice, and a batch left "submitted" by a crash is looked up
+with refund_fastpay_query first. Ctrl-C stops after the batch in flight. A batch whose outcome is unknown
+(SYSTEM_ERROR, timeout) stops the run and prints the command to look it up (alirefund reconcile --batch NO).
+
+Results come from Alipay's notifications, received either
+  - by \`alirefund serve\` running on the same database (its notify_url is ALIREFUND_PUBLIC_URL/alipay/notify), or
+  - with --serve, by this command itself: it listens on the port of ALIREFUND_PUBLIC_URL until every batch
+    has its notification (or nothing moves for --timeout). Do not run both on the same port.
+pwd mode: each batch's signed form must be confirmed in a browser with the payment password; with --serve the
+form is at http://…/bulk/pwd/BATCH_NO, otherwise it is written to FILE.BATCH_NO.pwd.html.
+
+Output: progress on stderr (a live bar on a TTY, plain lines otherwise); a summary table (refunded / failed by
+code / pending) on stdout, or JSON with --json; the report FILE.report.csv lists every line's final outcome.
+Exit codes: 0 all refunded · 1 invalid file or configuration (nothing sent) · 2 done, some lines failed ·
+3 stopped on an outcome-unknown batch · 4 stopped waiting (pending; resume later) · 130 interrupted.
+
+Examples:
+  alirefund refund --file refunds.csv --dry-run
+  ALIREFUND_PUBLIC_URL=http://shop.example.com:3000 alirefund refund --file refunds.csv --serve --batch-size 200
+  alirefund refund --file refunds.jsonl --mode pwd --serve --json`;
