@@ -22,36 +22,21 @@ const COMMON = [
   'detail_data',
 ] as const;
 
+/** Parameters every request to the gateway carries. */
+const GATEWAY_REQUIRED = ['service', 'partner', '_input_charset', 'sign_type', 'sign'] as const;
+/** Parameters every batch refund request must carry (pwd and nopwd alike). */
+const REFUND_REQUIRED = [...GATEWAY_REQUIRED, 'refund_date', 'batch_no', 'batch_num', 'detail_data'] as const;
+
 /** Documented parameters of each service, required ones first. */
 export const SERVICE_PARAMS: Readonly<
   Record<string, { required: readonly string[]; optional: readonly string[] }>
 > = {
   [SERVICE_PWD]: {
-    required: [
-      'service',
-      'partner',
-      '_input_charset',
-      'sign_type',
-      'sign',
-      'refund_date',
-      'batch_no',
-      'batch_num',
-      'detail_data',
-    ],
+    required: REFUND_REQUIRED,
     optional: ['notify_url', 'seller_email', 'seller_user_id'],
   },
   [SERVICE_NOPWD]: {
-    required: [
-      'service',
-      'partner',
-      '_input_charset',
-      'sign_type',
-      'sign',
-      'refund_date',
-      'batch_no',
-      'batch_num',
-      'detail_data',
-    ],
+    required: REFUND_REQUIRED,
     optional: [
       'notify_url',
       'dback_notify_url',
@@ -62,7 +47,7 @@ export const SERVICE_PARAMS: Readonly<
     ],
   },
   [SERVICE_QUERY]: {
-    required: ['service', 'partner', '_input_charset', 'sign_type', 'sign'],
+    required: GATEWAY_REQUIRED,
     optional: ['batch_no', 'trade_no'],
   },
 };
