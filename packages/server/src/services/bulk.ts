@@ -7,7 +7,8 @@
  * - found: `accepted`, waiting for its notification (which applies the results, exactly once as always).
  */
 import { withTransaction } from '@alirefund/store';
-import { nowIso, type ServiceDeps } from '../context.js';
+import { nowIso } from './clock.js';
+import type { ServiceDeps } from './deps.js';
 import { addEvent } from './refunds.js';
 
 export interface BulkService {

@@ -3,7 +3,8 @@
  * notification latency.
  */
 import { beijingDate } from '@alirefund/protocol';
-import { nowMs, type ServiceDeps } from '../context.js';
+import { nowMs } from './clock.js';
+import type { ServiceDeps } from './deps.js';
 import { OPEN_STATES } from '../db.js';
 
 export interface DayStats {

@@ -2,7 +2,7 @@
  * The service layer: plain modules over `{ database, settings, config, clock, log, fetch }`. The HTTP layer
  * (notify endpoints, JSON API, console) only calls these.
  */
-import type { ServiceDeps } from '../context.js';
+import type { ServiceDeps } from './deps.js';
 import { type AuditService, createAuditService } from './audit.js';
 import { createDashboardService, type DashboardService } from './dashboard.js';
 import { createNotificationService, type NotificationService } from './notifications.js';

@@ -23,7 +23,8 @@ import {
 } from '@alirefund/protocol';
 import { type Dialect, isUniqueViolation, withTransaction } from '@alirefund/store';
 import { type Kysely, sql } from 'kysely';
-import { nowIso, type ServiceDeps } from '../context.js';
+import { nowIso } from './clock.js';
+import type { ServiceDeps } from './deps.js';
 import type { NotificationVerdict, ServerDB } from '../db.js';
 import { clampLimit } from './audit.js';
 import type { Page } from './trades.js';

@@ -5,7 +5,8 @@
  */
 import { randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
 import { withTransaction } from '@alirefund/store';
-import { nowIso, type ServiceDeps } from '../context.js';
+import { nowIso } from './clock.js';
+import type { ServiceDeps } from './deps.js';
 import { ServiceError } from '../errors.js';
 import type { AuditService } from './audit.js';
 

@@ -27,7 +27,8 @@ import {
 } from '@alirefund/protocol';
 import { withTransaction } from '@alirefund/store';
 import type { Selectable } from 'kysely';
-import { nowMs, type ServiceDeps } from '../context.js';
+import { nowMs } from './clock.js';
+import type { ServiceDeps } from './deps.js';
 import type { BatchState, ServerDB } from '../db.js';
 import { ServiceError } from '../errors.js';
 import type { AuditService } from './audit.js';

@@ -22,7 +22,8 @@ import {
 import { type Dialect, withTransaction } from '@alirefund/store';
 import type { Kysely, Selectable } from 'kysely';
 import { randomUUID } from 'node:crypto';
-import { nowIso, type ServiceDeps } from '../context.js';
+import { nowIso } from './clock.js';
+import type { ServiceDeps } from './deps.js';
 import { type BatchState, OPEN_STATES, type RefundMode, type ServerDB } from '../db.js';
 import { type ItemIssue, ServiceError } from '../errors.js';
 import { type AuditService, clampLimit } from './audit.js';

@@ -5,7 +5,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { withTransaction } from '@alirefund/store';
 import type { Kysely } from 'kysely';
-import { nowIso, nowMs, type ServiceDeps } from '../context.js';
+import { nowIso, nowMs } from './clock.js';
+import type { ServiceDeps } from './deps.js';
 import type { ServerDB } from '../db.js';
 import type { Operator, OperatorService } from './operators.js';
 

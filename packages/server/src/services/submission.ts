@@ -26,7 +26,8 @@ import {
 } from '@alirefund/protocol';
 import { withTransaction } from '@alirefund/store';
 import type { Kysely, Selectable } from 'kysely';
-import { nowIso, nowMs, type ServiceDeps } from '../context.js';
+import { nowIso, nowMs } from './clock.js';
+import type { ServiceDeps } from './deps.js';
 import type { BatchState, ServerDB } from '../db.js';
 import { ServiceError } from '../errors.js';
 import type { AuditService } from './audit.js';

@@ -2,7 +2,8 @@
  * API tokens: random, shown once, stored as sha256.
  */
 import { randomBytes } from 'node:crypto';
-import { nowIso, type ServiceDeps } from '../context.js';
+import { nowIso } from './clock.js';
+import type { ServiceDeps } from './deps.js';
 import { ServiceError } from '../errors.js';
 import type { AuditService } from './audit.js';
 import { hashToken } from './sessions.js';

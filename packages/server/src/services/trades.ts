@@ -4,7 +4,8 @@
 import { formatYuan, MAX_FEN, parseYuan, TRADE_NO_RE } from '@alirefund/protocol';
 import { withTransaction } from '@alirefund/store';
 import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
-import { nowIso, type ServiceDeps } from '../context.js';
+import { nowIso } from './clock.js';
+import type { ServiceDeps } from './deps.js';
 import type { ServerDB, TradeStatus } from '../db.js';
 import { type ItemIssue, ServiceError } from '../errors.js';
 import { type AuditService, clampLimit } from './audit.js';
