@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { type Core, type Faults, noFaults } from './core.js';
 import { existingFreezes, frozenAccountId, insertAccount, insertPartner, insertTrade } from './entities.js';
 import { freezeFromBalance, settleDback } from './funds.js';
-import type { Dispatcher } from './outbox.js';
+import type { Dispatcher } from './dispatcher.js';
 import {
   effectiveStatus,
   feeRefundedFor,
