@@ -19,7 +19,7 @@ import {
   refundedSums,
   resultFromRow,
   unfreezeRecordOf,
-} from './processing.js';
+} from './processing/records.js';
 import type { DeliveryTable } from './schema.js';
 import {
   type SeedProblem,

@@ -82,3 +82,10 @@ export function readClock(clock: Clock): number {
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/** Splits `items` into runs of at most `size` (the statements' `in (…)` lists and multi-row inserts). */
+export function chunks<T>(items: readonly T[], size = 1000): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}

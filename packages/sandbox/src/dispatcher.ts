@@ -4,7 +4,7 @@
  */
 import type { Core } from './core.js';
 import { deliverDue } from './delivery.js';
-import { processBatch } from './processing.js';
+import { processBatch } from './processing/process.js';
 
 /** Processes queued batches (unless paused), oldest first. */
 export async function processQueued(core: Core): Promise<number> {

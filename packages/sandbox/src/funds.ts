@@ -14,7 +14,7 @@ import { withTransaction } from '@alirefund/store';
 import type { Core } from './core.js';
 import { BUYERS_ACCOUNT, DBACK_ACCOUNT, existingFreezes, insertFreeze, postTransfer } from './entities.js';
 import { type Enqueued, enqueueNotification } from './outbox.js';
-import { resultFromRow } from './processing.js';
+import { resultFromRow } from './processing/records.js';
 
 /** `notify_type` of the 充退 notification [INF]. */
 export const DBACK_NOTIFY_TYPE = 'batch_refund_dback_notify';

@@ -43,7 +43,8 @@ import {
   messagePage,
   resultPage,
 } from './pages.js';
-import { processBatch, rememberDecoded, resultFromRow, unfreezeRecordOf } from './processing.js';
+import { processBatch, rememberDecoded } from './processing/process.js';
+import { resultFromRow, unfreezeRecordOf } from './processing/records.js';
 import type { PartnerTable } from './schema.js';
 
 /** The refund services and the query. */

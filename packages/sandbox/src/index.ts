@@ -15,4 +15,4 @@ export {
 } from './seed.js';
 export { type Faults, noFaults } from './core.js';
 export { DETAIL_CODE_ORDER } from './gateway.js';
-export { MAX_REFUNDS_PER_TRADE } from './processing.js';
+export { MAX_REFUNDS_PER_TRADE } from './processing/rules.js';

@@ -51,7 +51,7 @@ export interface TradeTable {
   out_trade_no: string | null;
   buyer_email: string | null;
   amount_fen: number;
-  /** Status given at creation; the effective status also depends on the refunds (see ledger.ts). */
+  /** Status given at creation; the effective status also depends on the refunds (`effectiveStatus`, processing/records.ts). */
   status: string;
   notify_url: string | null;
   created_at: number;

@@ -4,7 +4,7 @@ import { raw } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import type { Core } from './core.js';
 import { h } from './pages.js';
-import { effectiveStatus } from './processing.js';
+import { effectiveStatus, refundedSums } from './processing/records.js';
 import { formatSchedule } from './schedule.js';
 
 const STYLE = `body{font:13px/1.5 "WenQuanYi Zen Hei",sans-serif;margin:16px;color:#222}
@@ -42,19 +42,10 @@ export async function renderStatePage(core: Core): Promise<HtmlEscapedString> {
     .orderBy('trade_no')
     .limit(200)
     .execute();
-  const refunded = new Map<string, number>();
-  for (let i = 0; i < trades.length; i += 400) {
-    const part = trades.slice(i, i + 400).map((t) => t.trade_no);
-    if (part.length === 0) continue;
-    const sums = await db
-      .selectFrom('sbx_batch_records')
-      .select((eb) => ['trade_no', eb.fn.sum<number>('amount_fen').as('fen')])
-      .where('trade_no', 'in', part)
-      .where('succeeded', '=', 1)
-      .groupBy('trade_no')
-      .execute();
-    for (const s of sums) refunded.set(s.trade_no, Number(s.fen));
-  }
+  const refunded = await refundedSums(
+    db,
+    trades.map((t) => t.trade_no),
+  );
   const batches = await db
     .selectFrom('sbx_batches')
     .selectAll()
@@ -90,7 +81,7 @@ ${accounts.map((a) => h`<tr><td class="mono">${a.account_id}</td><td>${a.email ?
 <h2>Trades (latest 200)</h2>
 <table><tr><th>trade_no</th><th>partner</th><th>out_trade_no</th><th>amount</th><th>refunded</th><th>status</th><th>notify_url</th></tr>
 ${trades.map((t) => {
-  const r = refunded.get(t.trade_no) ?? 0;
+  const r = refunded.get(t.trade_no)?.fen ?? 0;
   return h`<tr><td class="mono">${t.trade_no}</td><td class="mono">${t.partner}</td><td>${t.out_trade_no ?? ''}</td><td class="num">${yuan(Number(t.amount_fen))}</td><td class="num">${yuan(r)}</td><td>${effectiveStatus(t.status, Number(t.amount_fen), r)}</td><td class="mono">${t.notify_url ?? ''}</td></tr>`;
 })}
 </table>
