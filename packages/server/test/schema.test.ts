@@ -4,7 +4,7 @@ import { dialectsUnderTest, openTestDatabase } from '@alirefund/store/testing';
 import { CompiledQuery, sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { MIGRATION_NAMESPACE, serverMigrations } from '../src/schema.js';
-import { tradesApplySql } from '../src/services/notifications.js';
+import { tradesApplySql } from '../src/services/notify-apply.js';
 
 describe.each(dialectsUnderTest())('server schema (%s)', (dialect) => {
   it('indexes only reserved trades under open_batch_no, and releasing a batch uses that index', async () => {

@@ -2,9 +2,9 @@
  * The audit log: every operator (and API) action, who, when, on what.
  */
 import type { Kysely } from 'kysely';
+import type { ServerDB } from '../db.js';
 import { nowIso } from './clock.js';
 import type { ServiceDeps } from './deps.js';
-import type { ServerDB } from '../db.js';
 
 /** One audit entry as stored. */
 export interface AuditEntry {

@@ -9,7 +9,7 @@
 import { withTransaction } from '@alirefund/store';
 import { nowIso } from './clock.js';
 import type { ServiceDeps } from './deps.js';
-import { addEvent } from './refunds.js';
+import { addEvent } from './batch-ledger.js';
 
 export interface BulkService {
   /** submitted → queued after the gateway said REFUND_NOT_EXIST. False when the batch was not `submitted`. */

@@ -3,9 +3,9 @@
  * notification latency.
  */
 import { beijingDate } from '@alirefund/protocol';
+import { OPEN_STATES } from '../db.js';
 import { nowMs } from './clock.js';
 import type { ServiceDeps } from './deps.js';
-import { OPEN_STATES } from '../db.js';
 
 export interface DayStats {
   /** Beijing date, yyyy-MM-dd. */

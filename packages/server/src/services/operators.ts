@@ -5,10 +5,10 @@
  */
 import { randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
 import { withTransaction } from '@alirefund/store';
-import { nowIso } from './clock.js';
-import type { ServiceDeps } from './deps.js';
 import { ServiceError } from '../errors.js';
 import type { AuditService } from './audit.js';
+import { nowIso } from './clock.js';
+import type { ServiceDeps } from './deps.js';
 
 const SCRYPT = { N: 16384, r: 8, p: 1, keylen: 32 } as const;
 

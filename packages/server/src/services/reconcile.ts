@@ -27,14 +27,14 @@ import {
 } from '@alirefund/protocol';
 import { withTransaction } from '@alirefund/store';
 import type { Selectable } from 'kysely';
-import { nowMs } from './clock.js';
-import type { ServiceDeps } from './deps.js';
 import type { BatchState, ServerDB } from '../db.js';
 import { ServiceError } from '../errors.js';
 import type { AuditService } from './audit.js';
+import { addEvent, releaseBatch } from './batch-ledger.js';
+import { nowMs } from './clock.js';
+import type { ServiceDeps } from './deps.js';
+import { GATEWAY_TIMEOUT_MS } from './gateway-submit.js';
 import type { NotificationService } from './notifications.js';
-import { addEvent, releasePartnerLock, releaseTrades } from './refunds.js';
-import { GATEWAY_TIMEOUT_MS } from './submission.js';
 
 /** The seeds' rule: without a notification 24 hours after submission, the batch may be resubmitted by hand. */
 export const RESUBMIT_AFTER_MS = 24 * 3_600_000;
@@ -236,8 +236,7 @@ export function createReconcileService(
         .where('applied_at', 'is', null)
         .executeTakeFirst();
       if (res.numUpdatedRows !== 1n) return false;
-      await releaseTrades(trx, b.batch_no, now);
-      await releasePartnerLock(trx, partner, b.batch_no);
+      await releaseBatch(trx, partner, b.batch_no, now);
       await addEvent(trx, {
         batchNo: b.batch_no,
         at: now,

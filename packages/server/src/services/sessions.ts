@@ -5,9 +5,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { withTransaction } from '@alirefund/store';
 import type { Kysely } from 'kysely';
+import type { ServerDB } from '../db.js';
 import { nowIso, nowMs } from './clock.js';
 import type { ServiceDeps } from './deps.js';
-import type { ServerDB } from '../db.js';
 import type { Operator, OperatorService } from './operators.js';
 
 /** Default session lifetime: 12 hours. */

@@ -2,10 +2,10 @@
  * API tokens: random, shown once, stored as sha256.
  */
 import { randomBytes } from 'node:crypto';
-import { nowIso } from './clock.js';
-import type { ServiceDeps } from './deps.js';
 import { ServiceError } from '../errors.js';
 import type { AuditService } from './audit.js';
+import { nowIso } from './clock.js';
+import type { ServiceDeps } from './deps.js';
 import { hashToken } from './sessions.js';
 
 export interface ApiToken {

@@ -3,13 +3,13 @@
  */
 import { formatYuan, MAX_FEN, parseYuan, TRADE_NO_RE } from '@alirefund/protocol';
 import { withTransaction } from '@alirefund/store';
-import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
-import { nowIso } from './clock.js';
-import type { ServiceDeps } from './deps.js';
-import type { ServerDB, TradeStatus } from '../db.js';
+import { type ExpressionBuilder, type Kysely, type Selectable, sql } from 'kysely';
+import type { ServerDB, TradesTable, TradeStatus } from '../db.js';
 import { type ItemIssue, ServiceError } from '../errors.js';
 import { type AuditService, clampLimit } from './audit.js';
+import { nowIso } from './clock.js';
 import { splitCsv } from './csv.js';
+import type { ServiceDeps } from './deps.js';
 
 /** Most refunds Alipay allows on one trade. */
 export const MAX_REFUNDS_PER_TRADE = 99;
@@ -115,26 +115,7 @@ export interface TradeService {
   getMany(tradeNos: readonly string[], db?: Kysely<ServerDB>): Promise<Map<string, TradeView>>;
 }
 
-export function tradeView(r: {
-  trade_no: string;
-  out_trade_no: string | null;
-  partner: string;
-  paid_fen: number;
-  refunded_fen: number;
-  refund_count: number;
-  status: TradeStatus;
-  has_royalty: number;
-  royalty_json: string | null;
-  subject: string | null;
-  buyer: string | null;
-  paid_at: string | null;
-  open_batch_no: string | null;
-  gateway_status: string | null;
-  reconcile_note: string | null;
-  created_at: string;
-  updated_at: string;
-  reserved_fen: number | null;
-}): TradeView {
+export function tradeView(r: Selectable<TradesTable> & { reserved_fen: number | null }): TradeView {
   const paid = Number(r.paid_fen);
   const refunded = Number(r.refunded_fen);
   const reserved = Number(r.reserved_fen ?? 0);

@@ -1,0 +1,88 @@
+/**
+ * The writes every batch transition shares, inside the caller's transaction: a timeline event, releasing the
+ * batch's trades and the partner's queue, and the error that explains a refused state change.
+ */
+import type { Kysely } from 'kysely';
+import type { BatchState, ServerDB } from '../db.js';
+import { ServiceError } from '../errors.js';
+
+/** Appends a batch timeline event. */
+export async function addEvent(
+  db: Kysely<ServerDB>,
+  e: {
+    batchNo: string;
+    at: string;
+    kind: string;
+    state?: BatchState | null;
+    message: string;
+    data?: unknown;
+    actor: string;
+  },
+): Promise<void> {
+  await db
+    .insertInto('srv_batch_events')
+    .values({
+      batch_no: e.batchNo,
+      at: e.at,
+      kind: e.kind,
+      state: e.state ?? null,
+      message: e.message,
+      data_json: e.data === undefined ? null : JSON.stringify(e.data),
+      actor: e.actor,
+    })
+    .execute();
+}
+
+/** Clears the reservations an (ending) batch holds on its trades. */
+export async function releaseTrades(db: Kysely<ServerDB>, batchNo: string, at: string): Promise<void> {
+  await db
+    .updateTable('srv_trades')
+    .set({ open_batch_no: null, updated_at: at })
+    .where('open_batch_no', '=', batchNo)
+    .execute();
+}
+
+/** Frees the partner's queue if `batchNo` holds it. */
+export async function releasePartnerLock(
+  db: Kysely<ServerDB>,
+  partner: string,
+  batchNo: string,
+): Promise<void> {
+  await db
+    .updateTable('srv_partner_locks')
+    .set({ batch_no: null, since: null })
+    .where('partner', '=', partner)
+    .where('batch_no', '=', batchNo)
+    .execute();
+}
+
+/** A batch that ended without a result: its trades are free again, and so is the partner's queue. */
+export async function releaseBatch(
+  db: Kysely<ServerDB>,
+  partner: string,
+  batchNo: string,
+  at: string,
+): Promise<void> {
+  await releaseTrades(db, batchNo, at);
+  await releasePartnerLock(db, partner, batchNo);
+}
+
+/** Throws the right ServiceError when a conditional state change matched no row. */
+export async function explainState(
+  db: Kysely<ServerDB>,
+  batchNo: string,
+  action: string,
+  allowed: readonly BatchState[],
+): Promise<never> {
+  const row = await db
+    .selectFrom('srv_batches')
+    .select(['state', 'applied_at'])
+    .where('batch_no', '=', batchNo)
+    .executeTakeFirst();
+  if (!row) throw new ServiceError('BATCH_NOT_FOUND', `no batch ${batchNo}`, 'batchNo');
+  throw new ServiceError(
+    'INVALID_STATE',
+    `cannot ${action} batch ${batchNo}: it is ${row.state}${row.applied_at ? ' (its notification was applied)' : ''}; allowed from ${allowed.join(', ')}`,
+    'state',
+  );
+}

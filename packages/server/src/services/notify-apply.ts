@@ -1,0 +1,305 @@
+/**
+ * Applying a batch's result exactly once (a verified batch_refund_notify, or the reconciler's
+ * refund_fastpay_query answer).
+ *
+ * Exactly-once: the apply transaction starts with
+ * `UPDATE srv_batches SET applied_at = … WHERE batch_no = ? AND applied_at IS NULL`. Only one transaction can
+ * change that row from NULL: on PostgreSQL a concurrent one waits for the row lock and then matches nothing; on
+ * SQLite write transactions are serialised (BEGIN IMMEDIATE). The loser gets null (and records a `duplicate`). A
+ * partial unique index (one `accepted` batch_refund_notify per batch_no) backs this up: its violation counts as
+ * null too.
+ */
+import { type BatchRefundNotification, type Charset, formatYuan } from '@alirefund/protocol';
+import { type Dialect, isUniqueViolation, withTransaction } from '@alirefund/store';
+import type { Kysely } from 'kysely';
+import type { ServerDB } from '../db.js';
+import { nowIso } from './clock.js';
+import type { ServiceDeps } from './deps.js';
+import type { AppliedSource, IncomingNotification } from './notification-types.js';
+import { type NotificationRecorder, rowFor } from './notify-record.js';
+import { CHUNK, compiled, valuesText } from './sql-text.js';
+
+/** The exactly-once guard: only one transaction moves applied_at from NULL. */
+const CLAIM_BATCH =
+  "update srv_batches set state = 'finished', finished_at = ?, applied_at = ?, applied_notify_id = ?, " +
+  'success_num = ?, updated_at = ? where batch_no = ? and applied_at is null';
+const SELECT_RECORDS =
+  'select seq, trade_no, amount_fen from srv_batch_records where batch_no = ? order by seq';
+const RECORD_ROW =
+  '(cast(? as integer), cast(? as text), cast(? as bigint), cast(? as integer), cast(? as text), cast(? as text))';
+const TRADE_ROW = '(cast(? as text), cast(? as bigint), cast(? as integer))';
+const RELEASE_LEFTOVER_TRADES =
+  'update srv_trades set open_batch_no = null, updated_at = ? where open_batch_no = ?';
+const RELEASE_PARTNER_LOCK =
+  'update srv_partner_locks set batch_no = null, since = null where partner = ? and batch_no = ?';
+const FINISH_BATCH = 'update srv_batches set success_fen = ?, applied_notification_id = ? where batch_no = ?';
+const EVENT_ROW = '(?, ?, ?, ?, ?, ?, ?)';
+/**
+ * SQLite's planner turns `UPDATE srv_trades … FROM v WHERE trade_no = v.trade_no` into a scan of every trade once v
+ * has a few hundred rows (500 rows at 100,000 trades: 17 ms instead of 1.8 ms). The `IN` matches the same rows
+ * and makes it look the trades up by key. PostgreSQL plans the join by key without it.
+ */
+const TRADES_FROM_V_HINT: Readonly<Record<Dialect, string>> = {
+  sqlite: ' and srv_trades.trade_no in (select trade_no from v)',
+  postgres: '',
+};
+
+/**
+ * The apply's one statement for a chunk of the batch's trades: amounts, counts and statuses of the refunded ones
+ * (a 0-amount royalty-only refund counts as a refund but leaves the status alone), and the batch's reservations.
+ * Parameters: `count` × (trade_no, fen, n), then the batch_no, then the time.
+ */
+export function tradesApplySql(dialect: Dialect, count: number): string {
+  const key = `${dialect}:${count}`;
+  let text = tradesApplyTexts.get(key);
+  if (text === undefined) {
+    text = `with v(trade_no, fen, n) as (values ${valuesText(TRADE_ROW, count)})
+        update srv_trades set
+          refunded_fen = srv_trades.refunded_fen + v.fen,
+          refund_count = srv_trades.refund_count + v.n,
+          status = case
+            when v.fen = 0 then srv_trades.status
+            when srv_trades.refunded_fen + v.fen >= srv_trades.paid_fen then 'fully_refunded'
+            else 'partially_refunded' end,
+          open_batch_no = case when srv_trades.open_batch_no = ? then null else srv_trades.open_batch_no end,
+          updated_at = ?
+        from v
+        where srv_trades.trade_no = v.trade_no${TRADES_FROM_V_HINT[dialect]}`;
+    tradesApplyTexts.set(key, text);
+  }
+  return text;
+}
+const tradesApplyTexts = new Map<string, string>();
+
+/**
+ * Applies `n` to its batch in one transaction. Returns the recorded notification's id, or null when another
+ * delivery (or another server instance, or the reconciler) applied the batch first: nothing changed then.
+ */
+export type ApplyBatch = (
+  incoming: IncomingNotification,
+  receivedAt: string,
+  n: BatchRefundNotification,
+  charset: Charset,
+  source?: AppliedSource,
+) => Promise<number | null>;
+
+export function createBatchApply(
+  deps: Pick<ServiceDeps, 'database' | 'clock' | 'config'>,
+  recorder: NotificationRecorder,
+): ApplyBatch {
+  const { database, clock, config } = deps;
+  const dialect = database.dialect;
+  const run = <R = never>(db: Kysely<ServerDB>, text: string, parameters: unknown[]) =>
+    db.executeQuery<R>(compiled(dialect, text, parameters));
+
+  /**
+   * The apply transaction. Returns the notification id, or null when another delivery applied it first.
+   *
+   * Statements: the guard (conditional UPDATE of applied_at), the notification row, the batch's records (read),
+   * their results (one UPDATE … FROM (VALUES …)), their trades' refunded amounts, counts, statuses and
+   * reservations (one UPDATE … FROM (VALUES …)), the partner lock, the batch's totals and the timeline events
+   * (one INSERT). Larger batches are chunked by {@link CHUNK} rows.
+   */
+  async function apply(
+    incoming: IncomingNotification,
+    receivedAt: string,
+    n: BatchRefundNotification,
+    charset: Charset,
+    source?: AppliedSource,
+  ): Promise<number | null> {
+    const batchNo = n.batchNo;
+    return withTransaction(database, async (trx) => {
+      const now = nowIso(clock);
+      const won = await run(trx, CLAIM_BATCH, [now, now, n.notifyId, n.successNum, now, batchNo]);
+      if (won.numAffectedRows !== 1n) return null;
+      const notificationId = await recorder.insert(
+        trx,
+        rowFor(incoming, receivedAt, {
+          kind: source?.kind ?? 'batch_refund_notify',
+          verdict: 'accepted',
+          reasonCode: source?.reasonCode ?? null,
+          reason: source?.reason ?? null,
+          batchNo,
+          notifyId: n.notifyId,
+          notifyTime: n.notifyTime,
+          charset,
+          appliedAt: now,
+        }),
+      );
+      const { successFen, anomalies, failed } = await applyResults(trx, batchNo, n, now);
+      // applyResults released the batch's trades; this catches any other trade still reserved by it.
+      await run(trx, RELEASE_LEFTOVER_TRADES, [now, batchNo]);
+      await run(trx, RELEASE_PARTNER_LOCK, [config.partner, batchNo]);
+      await run(trx, FINISH_BATCH, [successFen, notificationId, batchNo]);
+      const events: unknown[][] = [
+        [
+          batchNo,
+          now,
+          'notification',
+          'finished',
+          `${source ? `${source.kind} answer` : `notification ${n.notifyId}`} applied: ${n.successNum} record(s) refunded (${formatYuan(successFen)} yuan), ${failed} failed`,
+          JSON.stringify({
+            notificationId,
+            successNum: n.successNum,
+            ...(source ? { via: source.kind } : {}),
+          }),
+          'gateway',
+        ],
+      ];
+      if (anomalies.length > 0) {
+        events.push([
+          batchNo,
+          now,
+          'anomaly',
+          null,
+          anomalies.slice(0, 20).join('; '),
+          JSON.stringify({ anomalies }),
+          'gateway',
+        ]);
+      }
+      await run(
+        trx,
+        `insert into srv_batch_events (batch_no, at, kind, state, message, data_json, actor) values ${valuesText(EVENT_ROW, events.length)}`,
+        events.flat(),
+      );
+      return notificationId;
+    });
+  }
+
+  /**
+   * Applies result_details to the batch records and trades (inside the apply transaction), set-based: one
+   * UPDATE … FROM (VALUES …) for the records' results and one for their trades (refunded amounts, counts,
+   * statuses, and the batch's reservations released), whatever the batch size (chunked by {@link CHUNK}).
+   */
+  async function applyResults(
+    trx: Kysely<ServerDB>,
+    batchNo: string,
+    n: BatchRefundNotification,
+    now: string,
+  ) {
+    const records = (
+      await run<{ seq: number; trade_no: string; amount_fen: number }>(trx, SELECT_RECORDS, [batchNo])
+    ).rows;
+    const byTrade = new Map(records.map((r) => [r.trade_no, r]));
+    const seen = new Set<string>();
+    const texts = n.resultDetailsText.split('#');
+    const anomalies: string[] = [];
+    /** [seq, result_code, result_amount_fen, succeeded, result_text, result_parts_json] */
+    const recordRows: unknown[][] = [];
+    /** [trade_no, refunded fen, refund count]: every record's trade (to release it), 0/0 when not refunded. */
+    const tradeRows: Array<[string, number, number]> = [];
+    const refunded = new Set<string>();
+    let successFen = 0;
+    let failed = 0;
+    for (const [i, res] of n.resultDetails.entries()) {
+      const rec = byTrade.get(res.tradeNo);
+      if (!rec) {
+        anomalies.push(`result for trade ${res.tradeNo} (${res.code}), which is not in this batch`);
+        continue;
+      }
+      if (seen.has(res.tradeNo)) {
+        anomalies.push(`trade ${res.tradeNo} has two results; the first was applied`);
+        continue;
+      }
+      seen.add(res.tradeNo);
+      const parts: Record<string, unknown> = {};
+      if (res.charge) parts['charge'] = res.charge;
+      if (res.royalties) parts['royalties'] = res.royalties;
+      if (res.subTrade) parts['subTrade'] = res.subTrade;
+      if (res.toBankCard !== undefined) parts['toBankCard'] = res.toBankCard;
+      if (res.bankCardStatus !== undefined) parts['bankCardStatus'] = res.bankCardStatus;
+      recordRows.push([
+        Number(rec.seq),
+        res.code,
+        res.amountFen,
+        res.succeeded ? 1 : 0,
+        texts[i] ?? null,
+        Object.keys(parts).length > 0 ? JSON.stringify(parts) : null,
+      ]);
+      if (!res.succeeded) {
+        failed++;
+        tradeRows.push([res.tradeNo, 0, 0]);
+        continue;
+      }
+      successFen += res.amountFen;
+      refunded.add(res.tradeNo);
+      tradeRows.push([res.tradeNo, res.amountFen, 1]);
+      if (res.amountFen !== Number(rec.amount_fen)) {
+        anomalies.push(
+          `trade ${res.tradeNo}: ${formatYuan(res.amountFen)} yuan refunded, ${formatYuan(Number(rec.amount_fen))} requested`,
+        );
+      }
+    }
+    const missing = records.filter((r) => !seen.has(r.trade_no));
+    for (const m of missing) {
+      // Result columns are NULL until the (one) apply writes them, so NULLs here change nothing else.
+      recordRows.push([Number(m.seq), 'NO_RESULT', null, 0, null, null]);
+      tradeRows.push([m.trade_no, 0, 0]);
+    }
+    if (missing.length > 0) {
+      failed += missing.length;
+      anomalies.push(
+        `no result for ${missing.length} record(s): ${missing
+          .slice(0, 10)
+          .map((m) => m.trade_no)
+          .join(', ')}`,
+      );
+    }
+    for (let i = 0; i < recordRows.length; i += CHUNK) {
+      const chunk = recordRows.slice(i, i + CHUNK);
+      await run(
+        trx,
+        `with v(seq, code, amount_fen, succeeded, result_text, parts_json) as (values ${valuesText(RECORD_ROW, chunk.length)})
+        update srv_batch_records set
+          result_code = v.code,
+          result_amount_fen = v.amount_fen,
+          succeeded = v.succeeded,
+          result_text = v.result_text,
+          result_parts_json = v.parts_json
+        from v
+        where srv_batch_records.batch_no = ? and srv_batch_records.seq = v.seq`,
+        [...chunk.flat(), batchNo],
+      );
+    }
+    let matchedTrades = 0;
+    for (let i = 0; i < tradeRows.length; i += CHUNK) {
+      const chunk = tradeRows.slice(i, i + CHUNK);
+      // One statement for all the batch's trades: amounts, counts and statuses of the refunded ones (a 0-amount
+      // royalty-only refund counts as a refund but leaves the status alone), and the batch's reservations.
+      const res = await run(trx, tradesApplySql(dialect, chunk.length), [...chunk.flat(), batchNo, now]);
+      matchedTrades += Number(res.numAffectedRows ?? 0n);
+    }
+    if (matchedTrades !== tradeRows.length && refunded.size > 0) {
+      // Some records' trades are not registered (never expected): count the refunded ones among them.
+      const known = new Set<string>();
+      const list = [...refunded];
+      for (let i = 0; i < list.length; i += CHUNK) {
+        const rows = await trx
+          .selectFrom('srv_trades')
+          .select('trade_no')
+          .where('trade_no', 'in', list.slice(i, i + CHUNK))
+          .execute();
+        for (const r of rows) known.add(r.trade_no);
+      }
+      if (known.size !== refunded.size) {
+        anomalies.push(`${refunded.size - known.size} refunded trade(s) are not registered here`);
+      }
+    }
+    const successCount = refunded.size;
+    if (successCount !== n.successNum) {
+      anomalies.push(
+        `success_num says ${n.successNum} but result_details has ${successCount} SUCCESS record(s)`,
+      );
+    }
+    return { successFen, anomalies, failed };
+  }
+
+  return async (incoming, receivedAt, n, charset, source) => {
+    try {
+      return await apply(incoming, receivedAt, n, charset, source);
+    } catch (err) {
+      if (isUniqueViolation(err)) return null;
+      throw err;
+    }
+  };
+}

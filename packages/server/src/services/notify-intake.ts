@@ -1,0 +1,50 @@
+/**
+ * Reading and trusting a delivery before anything is applied: batch_no read from the raw body before the batch's
+ * charset is known, the SDK's decoding errors turned into reason codes, and the gateway's notify_verify.
+ */
+import { callNotifyVerify, NotificationError } from '@alirefund/protocol';
+import type { ServiceDeps } from './deps.js';
+
+const BATCH_NO_TOKEN = /^[0-9A-Za-z]{1,64}$/;
+
+/**
+ * Reads one parameter from a form body without decoding the rest: batch_no is ASCII, so it can be read before
+ * knowing the batch's charset. Null when absent, repeated, or not a plain token.
+ */
+export function peekParam(rawLatin1: string, name: string): string | null {
+  let found: string | null = null;
+  for (const part of rawLatin1.split('&')) {
+    const eq = part.indexOf('=');
+    const key = eq < 0 ? part : part.slice(0, eq);
+    if (key !== name) continue;
+    if (found !== null) return null;
+    let value = eq < 0 ? '' : part.slice(eq + 1);
+    if (value.includes('%')) {
+      try {
+        value = decodeURIComponent(value);
+      } catch {
+        return null;
+      }
+    }
+    found = value;
+  }
+  return found !== null && BATCH_NO_TOKEN.test(found) ? found : null;
+}
+
+/** The reason code and message a delivery is rejected with; `INTERNAL` for what is not the SDK's verdict. */
+export function describeError(err: unknown): { code: string; message: string } {
+  if (err instanceof NotificationError) return { code: err.code, message: err.message };
+  return { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) };
+}
+
+/** Asks the gateway whether it sent `notifyId` (notify_verify); throws a NotificationError when it did not. */
+export function createNotifyVerifier(
+  deps: Pick<ServiceDeps, 'config' | 'fetch'>,
+): (notifyId: string) => Promise<void> {
+  return async (notifyId) => {
+    await callNotifyVerify(deps.config.gateway, deps.config.partner, notifyId, {
+      fetch: deps.fetch,
+      timeoutMs: 5000,
+    });
+  };
+}
