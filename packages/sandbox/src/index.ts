@@ -14,5 +14,5 @@ export {
   sandboxSeedSchema,
 } from './seed.js';
 export { type Faults, noFaults } from './core.js';
-export { DETAIL_CODE_ORDER } from './gateway.js';
+export { DETAIL_CODE_ORDER } from './gateway/checks.js';
 export { MAX_REFUNDS_PER_TRADE } from './processing/rules.js';

@@ -10,7 +10,7 @@ import { adminRoutes } from './admin.js';
 import { type Core, type Faults, Mutex, noFaults, readClock } from './core.js';
 import { type Dispatcher, createDispatcher, processQueued } from './dispatcher.js';
 import { applySeed, ensureSystemAccounts } from './entities.js';
-import { gatewayRoutes } from './gateway.js';
+import { gatewayRoutes } from './gateway/routes.js';
 import { pageHeaders } from './pages.js';
 import { DEFAULT_NOTIFY_SCHEDULE } from './schedule.js';
 import { type SandboxDB, sandboxMigrations } from './schema.js';
