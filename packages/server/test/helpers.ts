@@ -1,6 +1,6 @@
 /**
  * Test fixtures: a stub gateway on a real socket (notify_verify + nopwd), signed notifications, servers over the
- * store's test databases.
+ * store's test databases, and the real sandbox with a server on real sockets ({@link useSandboxServer}).
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,9 +13,10 @@ import {
   parseFormBody,
   signNotification,
 } from '@alirefund/protocol';
+import { createSandbox, type Sandbox } from '@alirefund/sandbox';
 import type { Dialect } from '@alirefund/store';
 import { openTestDatabase, type TestDatabase } from '@alirefund/store/testing';
-import type { Hono } from 'hono';
+import { Hono } from 'hono';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { type AlirefundServer, createServer, makeSettings, type ServerDB } from '../src/index.js';
 
@@ -209,7 +210,6 @@ export function tradeNo(): string {
   return `2024${String(Date.now() % 1e8).padStart(8, '0')}${String(seq).padStart(4, '0')}`;
 }
 
-/** A signed batch_refund_notify body. */
 /**
  * Registers `n` trades of 10.00 yuan and creates one draft batch (not queued) refunding `amountFen` of each.
  * Fails the test when registration or creation reports an issue.
@@ -236,6 +236,7 @@ export async function draftBatch(
   return { batchNo: res.batches[0]!.batchNo, trades };
 }
 
+/** A signed batch_refund_notify body. */
 export function batchNotification(input: {
   batchNo: string;
   notifyId: string;
@@ -280,4 +281,139 @@ export async function postNotify(
 
 export function authHeaders(token = API_TOKEN): Record<string, string> {
   return { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+}
+
+/** Polls `check` until it returns a value (not a timing assertion: only a bound on waiting). */
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | null | false>,
+  ms = 20_000,
+): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** The sandbox seller's login and payment password (the pwd confirmation page asks for them). */
+export const SELLER_EMAIL = 'seller@example.com';
+export const PAY_PASSWORD = 'pay-123456';
+
+let sandboxSeq = 0;
+/** A fresh 28-digit trade number, shaped like the gateway's. */
+export function sandboxTradeNo(): string {
+  sandboxSeq++;
+  return `20260115210010041${String(Date.now() % 1e6).padStart(6, '0')}${String(sandboxSeq).padStart(5, '0')}`;
+}
+
+/** A paid trade as {@link SandboxServer.seed} puts it in the sandbox and registers it with the server. */
+export interface SandboxTrade {
+  tradeNo: string;
+  /** Yuan, e.g. `10.00`. */
+  amount: string;
+  /** Default TRADE_SUCCESS. */
+  status?: string;
+}
+
+export interface SandboxServer {
+  database: TestDatabase<ServerDB>;
+  sandbox: Sandbox;
+  server: AlirefundServer;
+  sandboxUrl: string;
+  serverUrl: string;
+  /** What the server's clock is ahead of the real one (with `shiftClock`); 0 at the start of each test. */
+  offsetMs: number;
+  /**
+   * Seeds the sandbox with {@link PARTNER} (all three refund services) and `trades`, and registers the trades with
+   * the server. With `tradeNotify`, the sandbox sends each trade's trade_status_sync to the server.
+   */
+  seed(trades: readonly SandboxTrade[], opts?: { tradeNotify?: boolean }): Promise<void>;
+}
+
+/**
+ * For each test of the enclosing describe: the real sandbox and a server on real sockets, sharing one fresh test
+ * database of `dialect` as in the demo (beforeEach/afterEach). The sandbox notifies fast; the server's settings
+ * carry its real URL. The returned object is refilled for each test.
+ */
+export function useSandboxServer(
+  dialect: Dialect,
+  opts: { batchSize?: number; background?: boolean; shiftClock?: boolean } = {},
+): SandboxServer {
+  const t = { offsetMs: 0 } as SandboxServer;
+  let closers: Array<() => Promise<void>> = [];
+  beforeEach(async () => {
+    closers = [];
+    t.offsetMs = 0;
+    const database = await openTestDatabase<ServerDB>(dialect);
+    const sandbox = await createSandbox({
+      database,
+      notifySchedule: [0, 200, 200, 200, 200, 200, 200, 200],
+      pollMs: 20,
+    });
+    const sHttp = await listen(sandbox.app);
+    // The server's URL is needed in its settings: reserve it by listening on a proxy app first.
+    let app: AlirefundServer['app'] | undefined;
+    const front = new Hono();
+    front.all('*', (c) => (app ? app.fetch(c.req.raw) : c.text('starting', 503)));
+    const vHttp = await listen(front);
+    const server = await createServer({
+      settings: makeSettings({
+        alipay: makeConfig(`${sHttp.url}/gateway.do`, { sellerEmail: SELLER_EMAIL }),
+        publicUrl: vHttp.url,
+        apiToken: API_TOKEN,
+        ...(opts.batchSize !== undefined ? { batchSize: opts.batchSize } : {}),
+      }),
+      database,
+      console: false,
+      ...(opts.background !== undefined ? { background: opts.background } : {}),
+      ...(opts.shiftClock ? { clock: () => Date.now() + t.offsetMs } : {}),
+    });
+    app = server.app;
+    closers.push(
+      () => vHttp.close(),
+      () => server.close(),
+      () => sandbox.close(),
+      () => sHttp.close(),
+      () => database.cleanup(),
+    );
+    Object.assign(t, { database, sandbox, server, sandboxUrl: sHttp.url, serverUrl: vHttp.url });
+  });
+  afterEach(async () => {
+    for (const c of closers) await c().catch(() => {});
+  });
+  t.seed = async (trades, seedOpts = {}) => {
+    await t.sandbox.seed({
+      partners: [
+        {
+          partner: PARTNER,
+          key: KEY,
+          email: SELLER_EMAIL,
+          paymentPassword: PAY_PASSWORD,
+          balance: '100000.00',
+          services: [
+            'refund_fastpay_by_platform_pwd',
+            'refund_fastpay_by_platform_nopwd',
+            'refund_fastpay_query',
+          ],
+        },
+      ],
+      accounts: [],
+      trades: trades.map((tr) => ({
+        tradeNo: tr.tradeNo,
+        partner: PARTNER,
+        amount: tr.amount,
+        status: tr.status ?? 'TRADE_SUCCESS',
+        ...(seedOpts.tradeNotify ? { notifyUrl: `${t.serverUrl}/alipay/trade-notify` } : {}),
+      })),
+    });
+    const reg = await t.server.services.trades.register(
+      trades.map((tr) => ({ tradeNo: tr.tradeNo, amountFen: Math.round(Number(tr.amount) * 100) })),
+      'test',
+    );
+    if (reg.issues.length > 0) throw new Error(`register: ${JSON.stringify(reg.issues)}`);
+  };
+  return t;
 }

@@ -5,103 +5,28 @@
  * after 24 hours (injected clock) → resubmit_manually with the seeds' guidance; a pwd batch never confirmed is
  * said so; the console shows the attempts and has a "reconcile now" button (CSRF).
  */
-import { createSandbox, type Sandbox } from '@alirefund/sandbox';
-import { dialectsUnderTest, openTestDatabase, type TestDatabase } from '@alirefund/store/testing';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  type AlirefundServer,
-  createServer,
-  makeSettings,
-  RESUBMIT_GUIDANCE,
-  type ServerDB,
-} from '../src/index.js';
+import { dialectsUnderTest, openTestDatabase } from '@alirefund/store/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer, makeSettings, RESUBMIT_GUIDANCE, type ServerDB } from '../src/index.js';
 import { ConsoleClient, startConsoleServer } from './console-helpers.js';
 import {
-  API_TOKEN,
-  KEY,
-  listen,
   makeConfig,
-  PARTNER,
+  sandboxTradeNo as tradeNo,
   type StubGateway,
   startStubGateway,
+  useSandboxServer,
+  waitFor,
 } from './helpers.js';
 
-const EMAIL = 'seller@example.com';
 const HOUR = 3_600_000;
-
-let counter = 0;
-function tradeNo(): string {
-  counter++;
-  return `20260215210010041${String(Date.now() % 1e6).padStart(6, '0')}${String(counter).padStart(5, '0')}`;
-}
-
-async function waitFor<T>(
-  what: string,
-  check: () => Promise<T | undefined | null | false>,
-  ms = 20_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe.each(dialectsUnderTest())(
   'reconcile with refund_fastpay_query against the sandbox on %s',
   (dialect) => {
-    let database: TestDatabase<ServerDB>;
-    let sandbox: Sandbox;
-    let server: AlirefundServer;
-    let closers: Array<() => Promise<void>>;
-    let sandboxUrl: string;
-    let offset: number;
-
-    beforeEach(async () => {
-      closers = [];
-      offset = 0;
-      database = await openTestDatabase<ServerDB>(dialect);
-      sandbox = await createSandbox({
-        database,
-        notifySchedule: [0, 200, 200, 200, 200, 200, 200, 200],
-        pollMs: 20,
-      });
-      const sHttp = await listen(sandbox.app);
-      sandboxUrl = sHttp.url;
-      let app: AlirefundServer['app'] | undefined;
-      const { Hono } = await import('hono');
-      const front = new Hono();
-      front.all('*', (c) => (app ? app.fetch(c.req.raw) : c.text('starting', 503)));
-      const vHttp = await listen(front);
-      server = await createServer({
-        settings: makeSettings({
-          alipay: makeConfig(`${sandboxUrl}/gateway.do`, { sellerEmail: EMAIL }),
-          publicUrl: vHttp.url,
-          apiToken: API_TOKEN,
-        }),
-        database,
-        console: false,
-        background: false,
-        clock: () => Date.now() + offset,
-      });
-      app = server.app;
-      closers.push(
-        () => vHttp.close(),
-        () => server.close(),
-        () => sandbox.close(),
-        () => sHttp.close(),
-        () => database.cleanup(),
-      );
-    });
-
-    afterEach(async () => {
-      for (const c of closers) await c().catch(() => {});
-    });
+    const h = useSandboxServer(dialect, { background: false, shiftClock: true });
 
     async function admin(path: string, init: { method?: string; body?: unknown } = {}): Promise<unknown> {
-      const res = await fetch(`${sandboxUrl}/sandbox/api${path}`, {
+      const res = await fetch(`${h.sandboxUrl}/sandbox/api${path}`, {
         method: init.method ?? 'GET',
         ...(init.body !== undefined
           ? { body: JSON.stringify(init.body), headers: { 'content-type': 'application/json' } }
@@ -113,40 +38,19 @@ describe.each(dialectsUnderTest())(
 
     async function seed(n: number, amount = '10.00'): Promise<string[]> {
       const nos = Array.from({ length: n }, () => tradeNo());
-      await sandbox.seed({
-        partners: [
-          {
-            partner: PARTNER,
-            key: KEY,
-            email: EMAIL,
-            paymentPassword: 'pay-123456',
-            balance: '100000.00',
-            services: [
-              'refund_fastpay_by_platform_pwd',
-              'refund_fastpay_by_platform_nopwd',
-              'refund_fastpay_query',
-            ],
-          },
-        ],
-        accounts: [],
-        trades: nos.map((tradeNo) => ({ tradeNo, partner: PARTNER, amount, status: 'TRADE_SUCCESS' })),
-      });
-      await server.services.trades.register(
-        nos.map((tradeNo) => ({ tradeNo, amountFen: Math.round(Number(amount) * 100) })),
-        'test',
-      );
+      await h.seed(nos.map((tradeNo) => ({ tradeNo, amount })));
       return nos;
     }
 
     async function submitNopwd(nos: string[]): Promise<string> {
-      const res = await server.services.refunds.createBatches(
+      const res = await h.server.services.refunds.createBatches(
         nos.map((tradeNo) => ({ tradeNo, amountFen: 300, reason: '航班取消' })),
         { mode: 'nopwd', actor: 'test' },
       );
       expect(res.issues).toEqual([]);
       const batchNo = res.batches[0]!.batchNo;
-      await server.services.submission.idle();
-      await server.services.submission.tick();
+      await h.server.services.submission.idle();
+      await h.server.services.submission.tick();
       return batchNo;
     }
 
@@ -161,19 +65,19 @@ describe.each(dialectsUnderTest())(
       const nos = await seed(3);
       await admin('/faults', { method: 'PUT', body: { notify: { drop: 1000 } } });
       const batchNo = await submitNopwd(nos);
-      expect((await server.services.refunds.getBatch(batchNo))!.state).toBe('accepted');
+      expect((await h.server.services.refunds.getBatch(batchNo))!.state).toBe('accepted');
       // The sandbox processed the batch and its sends are being dropped.
       const [note] = await waitFor('a dropped send', async () => {
         const l = await sandboxNotifications(batchNo);
         return l.length > 0 && l[0]!.attempts >= 2 ? l : null;
       });
-      expect((await server.services.refunds.getBatch(batchNo))!.times.appliedAt).toBeNull();
+      expect((await h.server.services.refunds.getBatch(batchNo))!.times.appliedAt).toBeNull();
 
       // Too young for the default threshold: nothing asked.
-      expect((await server.services.reconcile.reconcile({ olderThanMs: 2 * HOUR })).items).toEqual([]);
+      expect((await h.server.services.reconcile.reconcile({ olderThanMs: 2 * HOUR })).items).toEqual([]);
 
-      offset = 3 * HOUR;
-      const report = await server.services.reconcile.reconcile({ olderThanMs: 2 * HOUR, actor: 'cli' });
+      h.offsetMs = 3 * HOUR;
+      const report = await h.server.services.reconcile.reconcile({ olderThanMs: 2 * HOUR, actor: 'cli' });
       expect(report.items).toHaveLength(1);
       expect(report.items[0]).toMatchObject({
         batchNo,
@@ -183,7 +87,7 @@ describe.each(dialectsUnderTest())(
         successNum: 3,
         needsOperator: false,
       });
-      const b = (await server.services.refunds.getBatch(batchNo))!;
+      const b = (await h.server.services.refunds.getBatch(batchNo))!;
       expect(b.state).toBe('finished');
       expect(b.records.map((r) => r.resultCode)).toEqual(['SUCCESS', 'SUCCESS', 'SUCCESS']);
       expect(b.records[0]!.resultText).toBe(`${nos[0]}^3.00^SUCCESS`);
@@ -191,14 +95,14 @@ describe.each(dialectsUnderTest())(
         ['refund_fastpay_query', 'accepted', 'RECONCILED_BY_QUERY'],
       ]);
       for (const no of nos) {
-        expect(await server.services.trades.get(no)).toMatchObject({
+        expect(await h.server.services.trades.get(no)).toMatchObject({
           refundedFen: 300,
           refundCount: 1,
           openBatchNo: null,
         });
       }
       // The partner's queue is free again.
-      expect((await server.services.submission.inFlight()).batchNo).toBeNull();
+      expect((await h.server.services.submission.inFlight()).batchNo).toBeNull();
 
       // The notification finally gets through: recorded as a duplicate, answered success, nothing applied twice.
       await admin('/faults', { method: 'DELETE' });
@@ -207,7 +111,7 @@ describe.each(dialectsUnderTest())(
         const r = (await admin(`/notifications/${note!.id}`)) as { status: string };
         return r.status === 'delivered';
       });
-      const log = await server.services.notifications.list({ batchNo });
+      const log = await h.server.services.notifications.list({ batchNo });
       // (A scheduled retry may get through too once the faults are lifted: every delivery is a duplicate.)
       const kinds = log.items.map((n) => `${n.kind}:${n.verdict}`);
       expect(kinds.filter((k) => k.endsWith(':accepted'))).toEqual(['refund_fastpay_query:accepted']);
@@ -216,13 +120,15 @@ describe.each(dialectsUnderTest())(
         kinds.filter((k) => k === 'batch_refund_notify:duplicate'),
       );
       for (const no of nos) {
-        expect(await server.services.trades.get(no)).toMatchObject({ refundedFen: 300, refundCount: 1 });
+        expect(await h.server.services.trades.get(no)).toMatchObject({ refundedFen: 300, refundCount: 1 });
       }
       // Asking again changes nothing either.
-      expect((await server.services.reconcile.reconcile({ olderThanMs: 0 })).items).toEqual([]);
-      const again = await server.services.reconcile.reconcile({ olderThanMs: 0, batchNo });
+      expect((await h.server.services.reconcile.reconcile({ olderThanMs: 0 })).items).toEqual([]);
+      const again = await h.server.services.reconcile.reconcile({ olderThanMs: 0, batchNo });
       expect(again.items[0]).toMatchObject({ outcome: 'not_open', attemptId: null });
-      expect((await server.services.reconcile.attempts(batchNo)).map((a) => a.outcome)).toEqual(['applied']);
+      expect((await h.server.services.reconcile.attempts(batchNo)).map((a) => a.outcome)).toEqual([
+        'applied',
+      ]);
     });
 
     it('two concurrent runs and a notification: the batch is applied exactly once', async () => {
@@ -235,18 +141,18 @@ describe.each(dialectsUnderTest())(
       });
       await admin('/faults', { method: 'DELETE' });
       const [a, b] = await Promise.all([
-        server.services.reconcile.reconcile({ olderThanMs: 0, batchNo }),
-        server.services.reconcile.reconcile({ olderThanMs: 0, batchNo }),
+        h.server.services.reconcile.reconcile({ olderThanMs: 0, batchNo }),
+        h.server.services.reconcile.reconcile({ olderThanMs: 0, batchNo }),
         admin(`/notifications/${note!.id}/redeliver`, { method: 'POST' }),
       ]);
       const outcomes = [a.items[0]!.outcome, b.items[0]!.outcome];
       expect(outcomes.every((o) => o === 'applied' || o === 'already_applied' || o === 'not_open')).toBe(
         true,
       );
-      const log = await server.services.notifications.list({ batchNo });
+      const log = await h.server.services.notifications.list({ batchNo });
       expect(log.items.filter((n) => n.verdict === 'accepted')).toHaveLength(1);
       for (const no of nos) {
-        expect(await server.services.trades.get(no)).toMatchObject({ refundedFen: 300, refundCount: 1 });
+        expect(await h.server.services.trades.get(no)).toMatchObject({ refundedFen: 300, refundCount: 1 });
       }
     });
 
@@ -254,12 +160,12 @@ describe.each(dialectsUnderTest())(
       const nos = await seed(2);
       await admin('/faults', { method: 'PUT', body: { systemErrorAfterAccept: 1, notify: { drop: 1000 } } });
       const batchNo = await submitNopwd(nos);
-      expect((await server.services.refunds.getBatch(batchNo))!.state).toBe('needs_attention');
+      expect((await h.server.services.refunds.getBatch(batchNo))!.state).toBe('needs_attention');
       await waitFor('processed', async () => (await sandboxNotifications(batchNo)).length > 0);
-      const report = await server.services.reconcile.reconcile({ olderThanMs: 0 });
+      const report = await h.server.services.reconcile.reconcile({ olderThanMs: 0 });
       expect(report.items[0]).toMatchObject({ batchNo, stateBefore: 'needs_attention', outcome: 'applied' });
-      expect((await server.services.refunds.getBatch(batchNo))!.state).toBe('finished');
-      expect(await server.services.trades.get(nos[0]!)).toMatchObject({ refundedFen: 300, refundCount: 1 });
+      expect((await h.server.services.refunds.getBatch(batchNo))!.state).toBe('finished');
+      expect(await h.server.services.trades.get(nos[0]!)).toMatchObject({ refundedFen: 300, refundCount: 1 });
     });
 
     it('REFUND_NOT_EXIST: pending before 24 hours, resubmit_manually with the seeds’ guidance after', async () => {
@@ -267,10 +173,10 @@ describe.each(dialectsUnderTest())(
       // Accepted but never processed: the query answers REFUND_NOT_EXIST.
       await admin('/faults', { method: 'PUT', body: { pauseProcessing: true } });
       const batchNo = await submitNopwd(nos);
-      expect((await server.services.refunds.getBatch(batchNo))!.state).toBe('accepted');
+      expect((await h.server.services.refunds.getBatch(batchNo))!.state).toBe('accepted');
 
-      offset = 3 * HOUR;
-      const early = await server.services.reconcile.reconcile({ olderThanMs: 2 * HOUR });
+      h.offsetMs = 3 * HOUR;
+      const early = await h.server.services.reconcile.reconcile({ olderThanMs: 2 * HOUR });
       expect(early.items[0]).toMatchObject({
         batchNo,
         outcome: 'pending',
@@ -279,8 +185,8 @@ describe.each(dialectsUnderTest())(
         needsOperator: false,
       });
 
-      offset = 25 * HOUR;
-      const late = await server.services.reconcile.reconcile({ olderThanMs: 2 * HOUR });
+      h.offsetMs = 25 * HOUR;
+      const late = await h.server.services.reconcile.reconcile({ olderThanMs: 2 * HOUR });
       expect(late.items[0]).toMatchObject({
         batchNo,
         outcome: 'resubmit_manually',
@@ -290,48 +196,48 @@ describe.each(dialectsUnderTest())(
       });
       expect(late.needsOperator).toBe(1);
       expect(late.items[0]!.message).toContain(RESUBMIT_GUIDANCE.zh);
-      const b = (await server.services.refunds.getBatch(batchNo))!;
+      const b = (await h.server.services.refunds.getBatch(batchNo))!;
       expect(b.state).toBe('resubmit_manually');
       expect(b.gatewayMessage).toContain('24 小时');
       expect(b.events.at(-1)).toMatchObject({ kind: 'reconcile', state: 'resubmit_manually' });
       // Its trades are free for a new batch; the queue is free.
-      for (const no of nos) expect((await server.services.trades.get(no))!.openBatchNo).toBeNull();
-      expect((await server.services.submission.inFlight()).batchNo).toBeNull();
-      const attempts = await server.services.reconcile.attempts(batchNo);
+      for (const no of nos) expect((await h.server.services.trades.get(no))!.openBatchNo).toBeNull();
+      expect((await h.server.services.submission.inFlight()).batchNo).toBeNull();
+      const attempts = await h.server.services.reconcile.attempts(batchNo);
       expect(attempts.map((a) => a.outcome)).toEqual(['resubmit_manually', 'pending']);
       expect(attempts[0]).toMatchObject({ code: 'REFUND_NOT_EXIST', stateBefore: 'accepted' });
       expect(attempts[0]!.reply).toContain('REFUND_NOT_EXIST');
       // It is no longer a candidate.
-      expect((await server.services.reconcile.reconcile({ olderThanMs: 0 })).items).toEqual([]);
+      expect((await h.server.services.reconcile.reconcile({ olderThanMs: 0 })).items).toEqual([]);
       await admin('/faults', { method: 'DELETE' });
     });
 
     it('a pwd batch never confirmed is unknown to the gateway: said so; outcome unknown left to the operator', async () => {
       const nos = await seed(2);
-      const res = await server.services.refunds.createBatches(
+      const res = await h.server.services.refunds.createBatches(
         [{ tradeNo: nos[0]!, amountFen: 100, reason: '退货' }],
         { mode: 'pwd', actor: 'operator:alice' },
       );
       const pwd = res.batches[0]!.batchNo;
-      await server.services.submission.preparePwd(pwd, 'operator:alice');
-      const r = await server.services.reconcile.reconcile({ olderThanMs: 0 });
+      await h.server.services.submission.preparePwd(pwd, 'operator:alice');
+      const r = await h.server.services.reconcile.reconcile({ olderThanMs: 0 });
       expect(r.items[0]).toMatchObject({ batchNo: pwd, outcome: 'not_at_gateway', needsOperator: true });
       expect(r.items[0]!.message).toMatch(/never accepted.*password page/);
-      expect((await server.services.refunds.getBatch(pwd))!.state).toBe('submitted');
-      await server.services.refunds.resolve(pwd, 'resubmit_manually', 'operator:alice');
+      expect((await h.server.services.refunds.getBatch(pwd))!.state).toBe('submitted');
+      await h.server.services.refunds.resolve(pwd, 'resubmit_manually', 'operator:alice');
 
       // SYSTEM_ERROR before anything was processed (the sandbox paused): outcome unknown stays with the operator.
       await admin('/faults', { method: 'PUT', body: { systemErrorAfterAccept: 1, pauseProcessing: true } });
       const nb = await submitNopwd([nos[1]!]);
-      expect((await server.services.refunds.getBatch(nb))!.state).toBe('needs_attention');
-      offset = 30 * HOUR;
-      const u = await server.services.reconcile.reconcile({ olderThanMs: 0, batchNo: nb });
+      expect((await h.server.services.refunds.getBatch(nb))!.state).toBe('needs_attention');
+      h.offsetMs = 30 * HOUR;
+      const u = await h.server.services.reconcile.reconcile({ olderThanMs: 0, batchNo: nb });
       expect(u.items[0]).toMatchObject({
         outcome: 'outcome_unknown',
         stateAfter: 'needs_attention',
         needsOperator: true,
       });
-      expect((await server.services.refunds.getBatch(nb))!.state).toBe('needs_attention');
+      expect((await h.server.services.refunds.getBatch(nb))!.state).toBe('needs_attention');
       await admin('/faults', { method: 'DELETE' });
     });
   },
