@@ -6,7 +6,7 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:cry
 import { type Clock, systemClock } from '@alirefund/protocol';
 import { type Database, migrate } from '@alirefund/store';
 import { Hono } from 'hono';
-import { adminRoutes } from './admin.js';
+import { adminRoutes } from './admin/routes.js';
 import { type Core, type Faults, Mutex, noFaults, readClock } from './core.js';
 import { type Dispatcher, createDispatcher, processQueued } from './dispatcher.js';
 import { applySeed, ensureSystemAccounts } from './entities.js';
