@@ -5,32 +5,17 @@
  * notifications are verified with the SDK and decoded with its codecs; the ledger invariant holds after each test.
  */
 import {
-  type BatchRefundNotification,
   type DetailRecord,
   buildRefundQuery,
-  buildRefundRequest,
   callNotifyVerify,
   checkNotificationSignature,
   createConfig,
   decodeResultDetails,
-  newBatchIdentity,
-  sendNopwdRequest,
   sendRefundQuery,
-  verifyNotification,
 } from '@alirefund/protocol';
 import { dialectsUnderTest } from '@alirefund/store/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  type Harness,
-  KEY,
-  PARTNER,
-  api,
-  balanceOf,
-  checkLedgerAfterEachAndClose,
-  createTrade,
-  startHarness,
-  waitFor,
-} from './helpers.js';
+import { type Harness, KEY, PARTNER, api, balanceOf, createTrade, refundSuite, waitFor } from './helpers.js';
 
 interface BatchView {
   status: string;
@@ -41,60 +26,32 @@ interface BatchView {
 }
 
 describe.each(dialectsUnderTest())('充退: refunds of bank-card trades (%s)', (dialect) => {
-  let h: Harness;
-  let seq = 0;
-  const notified = new Map<string, BatchRefundNotification>();
   /** dback notifications: params after the SDK's signature check and a successful notify_verify. */
   const dbacks: Array<Record<string, string>> = [];
-
-  beforeAll(async () => {
-    h = await startHarness(dialect);
-    const config = () => createConfig({ partner: PARTNER, key: KEY, gateway: h.gateway });
-    h.receiver.respond = async (r) => {
-      if (r.path.startsWith('/batch/')) {
-        const n = await verifyNotification(r.body, { charset: 'utf-8', config: config() });
-        notified.set(n.batchNo, n);
-      } else if (r.path.startsWith('/dback/')) {
-        // The SDK's verifier is for batch_refund_notify; the dback notification is checked piece by piece with
-        // the same SDK functions: the sign, then notify_verify (which must answer true before `success`).
-        const p = checkNotificationSignature(r.body, 'utf-8', { signType: 'MD5', key: KEY });
-        await callNotifyVerify(h.gateway, PARTNER, p['notify_id']!);
-        dbacks.push(p);
-      }
-      return { body: 'success' };
-    };
+  const suite = refundSuite(dialect, {
+    onOther: async (r) => {
+      if (!r.path.startsWith('/dback/')) return;
+      // The SDK's verifier is for batch_refund_notify; the dback notification is checked piece by piece with
+      // the same SDK functions: the sign, then notify_verify (which must answer true before `success`).
+      const p = checkNotificationSignature(r.body, 'utf-8', { signType: 'MD5', key: KEY });
+      await callNotifyVerify(h.gateway, PARTNER, p['notify_id']!);
+      dbacks.push(p);
+    },
   });
-  checkLedgerAfterEachAndClose(() => h);
+  const { notified } = suite;
+  let h: Harness;
+  beforeAll(() => {
+    h = suite.h;
+  });
 
-  async function submit(records: DetailRecord[], opts: { dback?: boolean } = {}): Promise<string> {
-    const n = ++seq;
-    const id = newBatchIdentity({ clock: () => h.sandbox.now() });
-    const cfg = createConfig({
-      partner: PARTNER,
-      key: KEY,
-      gateway: h.gateway,
-      notifyUrl: `${h.receiver.url}/batch/${n}`,
-    });
-    const req = buildRefundRequest(cfg, {
-      mode: 'nopwd',
-      ...id,
-      detail: records,
-      ...(opts.dback === false ? {} : { dbackNotifyUrl: `${h.receiver.url}/dback/${n}` }),
-    });
-    expect((await sendNopwdRequest(req)).status).toBe('accepted');
-    return id.batchNo;
-  }
-
-  async function batch(batchNo: string): Promise<BatchView> {
-    return waitFor(async () => {
-      const { json } = await api<BatchView>(h, `/batches/${PARTNER}/${batchNo}`);
-      return json.status === 'done' &&
-        json.notifications.length > 0 &&
-        json.notifications.every((n) => n.status === 'delivered')
-        ? json
-        : null;
-    }, `batch ${batchNo} processed and notified`);
-  }
+  let dbackSeq = 0;
+  /** A nopwd batch with a dback_notify_url of its own (unless `dback: false`). */
+  const submit = (records: DetailRecord[], opts: { dback?: boolean } = {}) =>
+    suite.submit(
+      records,
+      opts.dback === false ? {} : { dbackNotifyUrl: `${h.receiver.url}/dback/${++dbackSeq}` },
+    );
+  const batch = (batchNo: string) => suite.batch<BatchView>(batchNo);
 
   const settle = (batchNo: string, recordNo: number, status: string) =>
     api<{ status?: string; notifyId?: string | null; error?: string }>(
@@ -121,7 +78,7 @@ describe.each(dialectsUnderTest())('充退: refunds of bank-card trades (%s)', (
       { tradeNo: explicit, amountFen: 100, reason: 'balance' },
     ]);
     const v = await batch(b);
-    expect(v.dbackNotifyUrl).toBe(`${h.receiver.url}/dback/${seq}`);
+    expect(v.dbackNotifyUrl).toBe(`${h.receiver.url}/dback/${dbackSeq}`);
     expect(v.records.map((r) => [r.code, r.dbackStatus])).toEqual([
       ['SUCCESS', 'P'],
       ['RESULT_AMOUNT_NOT_VALID', null],

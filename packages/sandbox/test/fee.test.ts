@@ -4,29 +4,10 @@
  * result_details whether or not the request asked for it. Notifications verified with the SDK; ledger invariant
  * after each test.
  */
-import {
-  type BatchRefundNotification,
-  type DetailRecord,
-  buildRefundRequest,
-  createConfig,
-  newBatchIdentity,
-  sendNopwdRequest,
-  verifyNotification,
-} from '@alirefund/protocol';
+import type { DetailRecord } from '@alirefund/protocol';
 import { dialectsUnderTest } from '@alirefund/store/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  EMAIL,
-  type Harness,
-  KEY,
-  PARTNER,
-  api,
-  balanceOf,
-  checkLedgerAfterEachAndClose,
-  createTrade,
-  startHarness,
-  waitFor,
-} from './helpers.js';
+import { EMAIL, type Harness, PARTNER, api, balanceOf, createTrade, refundSuite } from './helpers.js';
 
 interface TradeView {
   status: string;
@@ -36,34 +17,12 @@ interface TradeView {
 }
 
 describe.each(dialectsUnderTest())('fee refunds (%s)', (dialect) => {
+  const suite = refundSuite(dialect);
   let h: Harness;
-  let seq = 0;
-  const notified = new Map<string, BatchRefundNotification>();
-
-  beforeAll(async () => {
-    h = await startHarness(dialect);
-    h.receiver.respond = async (r) => {
-      const config = createConfig({ partner: PARTNER, key: KEY, gateway: h.gateway });
-      const n = await verifyNotification(r.body, { charset: 'utf-8', config });
-      notified.set(n.batchNo, n);
-      return { body: 'success' };
-    };
+  beforeAll(() => {
+    h = suite.h;
   });
-  checkLedgerAfterEachAndClose(() => h);
-
-  async function refund(records: DetailRecord[]): Promise<BatchRefundNotification> {
-    const id = newBatchIdentity({ clock: () => h.sandbox.now() });
-    const cfg = createConfig({
-      partner: PARTNER,
-      key: KEY,
-      gateway: h.gateway,
-      notifyUrl: `${h.receiver.url}/batch/${++seq}`,
-    });
-    expect(
-      (await sendNopwdRequest(buildRefundRequest(cfg, { mode: 'nopwd', ...id, detail: records }))).status,
-    ).toBe('accepted');
-    return waitFor(() => notified.get(id.batchNo), `notification of ${id.batchNo}`);
-  }
+  const refund = async (records: DetailRecord[]) => suite.notification(await suite.submit(records));
 
   it('pro rata, rounded half up; the last refund hands back the rest; reported without being asked', async () => {
     const t = await createTrade(h, { amount: '100.00', fee: '0.60' });

@@ -5,35 +5,25 @@
  * after each test.
  */
 import {
-  type BatchRefundNotification,
   type DetailRecord,
   type UnfreezeRecord,
   buildRefundQuery,
-  buildRefundRequest,
-  createConfig,
   decodeUnfreezedDetails,
   formatBeijing,
-  newBatchIdentity,
-  sendNopwdRequest,
   sendRefundQuery,
-  verifyNotification,
 } from '@alirefund/protocol';
 import { dialectsUnderTest } from '@alirefund/store/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   type Harness,
-  KEY,
-  OTHER_KEY,
   OTHER_PARTNER,
   PARTNER,
   api,
   balanceOf,
   baseSeed,
-  checkLedgerAfterEachAndClose,
   createTrade,
   formOf,
-  startHarness,
-  waitFor,
+  refundSuite,
 } from './helpers.js';
 
 interface BatchView {
@@ -74,67 +64,32 @@ function freezeSeed() {
 }
 
 describe.each(dialectsUnderTest())('frozen funds and unfreezed_details (%s)', (dialect) => {
-  let h: Harness;
-  let seq = 0;
-  const notified = new Map<string, BatchRefundNotification>();
+  /** The raw parameters of each verified notification, by batch_no. */
   const rawParams = new Map<string, Record<string, string>>();
-
-  beforeAll(async () => {
-    h = await startHarness(dialect, {}, freezeSeed());
-    h.receiver.respond = async (r) => {
-      if (!r.path.startsWith('/batch/')) return { body: 'success' };
-      const other = r.path.includes('/other/');
-      const config = createConfig({
-        partner: other ? OTHER_PARTNER : PARTNER,
-        key: other ? OTHER_KEY : KEY,
-        gateway: h.gateway,
-      });
-      // Sign, notify_verify and content, all by the SDK; a bad notification throws and is not acknowledged.
-      const n = await verifyNotification(r.body, { charset: 'utf-8', config });
-      notified.set(n.batchNo, n);
+  const suite = refundSuite(dialect, {
+    seed: freezeSeed(),
+    onVerified: async (n, r) => {
       rawParams.set(n.batchNo, await formOf(r));
-      return { body: 'success' };
-    };
+    },
   });
-  checkLedgerAfterEachAndClose(() => h);
-
-  function configOf(partner: string, path: string) {
-    return createConfig({
-      partner,
-      key: partner === OTHER_PARTNER ? OTHER_KEY : KEY,
-      gateway: h.gateway,
-      notifyUrl: `${h.receiver.url}${path}`,
-    });
-  }
+  const { notified } = suite;
+  let h: Harness;
+  beforeAll(() => {
+    h = suite.h;
+  });
 
   async function submit(
     records: DetailRecord[],
     opts: { freeze?: boolean; partner?: string } = {},
   ): Promise<string> {
-    const partner = opts.partner ?? PARTNER;
-    const path = `/batch/${partner === OTHER_PARTNER ? 'other/' : ''}${++seq}`;
-    const id = newBatchIdentity({ clock: () => h.sandbox.now() });
-    const req = buildRefundRequest(configOf(partner, path), {
-      mode: 'nopwd',
-      ...id,
-      detail: records,
+    const req = suite.request(records, {
+      ...(opts.partner === undefined ? {} : { partner: opts.partner }),
       ...(opts.freeze === undefined ? {} : { useFreezeAmount: opts.freeze }),
     });
     if (opts.freeze) expect(req.params['use_freeze_amount']).toBe('Y');
-    expect((await sendNopwdRequest(req)).status).toBe('accepted');
-    return id.batchNo;
+    return suite.send(req);
   }
-
-  async function batch(batchNo: string, partner = PARTNER): Promise<BatchView> {
-    return waitFor(async () => {
-      const { json } = await api<BatchView>(h, `/batches/${partner}/${batchNo}`);
-      return json.status === 'done' &&
-        json.notifications.length > 0 &&
-        json.notifications.every((n) => n.status === 'delivered')
-        ? json
-        : null;
-    }, `batch ${batchNo} processed and notified`);
-  }
+  const batch = (batchNo: string, partner = PARTNER) => suite.batch<BatchView>(batchNo, partner);
 
   async function freezes(partner: string): Promise<Map<string, FreezeView>> {
     const { json } = await api<{ freezes: FreezeView[] }>(h, `/freezes?partner=${partner}`);
@@ -294,7 +249,7 @@ describe.each(dialectsUnderTest())('frozen funds and unfreezed_details (%s)', (d
     const t = await createTrade(h);
     const b = await submit([{ tradeNo: t, amountFen: 300, reason: 'q' }], { freeze: true });
     await batch(b);
-    const cfg = configOf(PARTNER, '/unused');
+    const cfg = suite.config('/unused');
     const byBatch = await sendRefundQuery(buildRefundQuery(cfg, { batchNo: b }), cfg);
     expect(byBatch.status).toBe('found');
     if (byBatch.status !== 'found') return;

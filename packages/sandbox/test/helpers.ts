@@ -1,22 +1,34 @@
 /**
- * Test harness: a sandbox on a real socket (port 0), a real node:http notification receiver, and signed
- * request builders that use the SDK (never a private signer).
+ * The one test harness of the sandbox: a sandbox on a real socket (port 0), a real node:http notification
+ * receiver, signed request builders that use the SDK (never a private signer), the admin API, and
+ * `refundSuite`, the merchant side that the refund suites share (SDK-verified notifications, nopwd batches,
+ * waiting for a batch, the ledger invariant after each test).
  */
 import { type IncomingMessage, type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
+  type AlipayConfig,
+  type AlipayConfigInput,
+  type BatchRefundNotification,
   type Charset,
+  type DetailRecord,
+  type RefundRequestInput,
+  type SignedRequest,
   type SigningKey,
   beijingDate,
+  buildRefundRequest,
+  createConfig,
   formEncodePairs,
   formatBeijing,
   newBatchIdentity,
+  sendNopwdRequest,
   signParams,
+  verifyNotification,
 } from '@alirefund/protocol';
 import type { Dialect } from '@alirefund/store';
 import { type TestDatabase, openTestDatabase } from '@alirefund/store/testing';
 import { serve } from '@hono/node-server';
-import { afterAll, afterEach, expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { type Sandbox, type SandboxDeps, createSandbox } from '../src/index.js';
 
 export const PARTNER = '2088101122136241';
@@ -29,6 +41,11 @@ export const NOPRIV_PARTNER = '2088303344458463';
 export const AGENT_A = '2088102000000011';
 export const AGENT_B = '2088102000000022';
 export const UNSIGNED = '2088102000000033';
+
+/** The MD5 key of a seeded partner. */
+export function keyOf(partner: string): string {
+  return partner === OTHER_PARTNER ? OTHER_KEY : KEY;
+}
 
 /** 8 sends, 200 ms apart: the short schedule of the issue. */
 export const SHORT_SCHEDULE = [0, 200, 200, 200, 200, 200, 200, 200];
@@ -380,4 +397,125 @@ export function checkLedgerAfterEachAndClose(harness: () => Harness): void {
   afterAll(async () => {
     await harness().close();
   });
+}
+
+// ------------------------------------------------------------------ a merchant refunding through the SDK
+
+export interface RefundSuiteOptions {
+  deps?: Partial<SandboxDeps>;
+  seed?: unknown;
+  /** Runs for each verified batch notification, after it is recorded in `notified`. */
+  onVerified?: (n: BatchRefundNotification, r: Received) => Promise<void> | void;
+  /** Runs for each notification outside `/batch/` before `success` is answered (default: none). */
+  onOther?: (r: Received) => Promise<void> | void;
+}
+
+export interface BatchRequestOptions extends Pick<RefundRequestInput, 'dbackNotifyUrl' | 'useFreezeAmount'> {
+  /** The requesting partner (default PARTNER), signing with its MD5 key. */
+  partner?: string;
+  /** Where its batch_refund_notify goes (default the next `/batch/[partner/]n`). */
+  path?: string;
+  /** More of the SDK config (e.g. `inputCharset`). */
+  config?: Partial<AlipayConfigInput>;
+}
+
+/** What a batch view must show for {@link RefundSuite.batch} to consider it finished. */
+interface FinishedBatch {
+  status: string;
+  notifications: Array<{ status: string }>;
+}
+
+export interface RefundSuite {
+  /** The harness, started before the suite's first test (closed after its last). */
+  readonly h: Harness;
+  /** batch_refund_notify by batch_no, each verified by the SDK (sign, notify_verify) before `success`. */
+  readonly notified: Map<string, BatchRefundNotification>;
+  /** The SDK config of `partner` (default PARTNER, MD5) with its notifications going to `path`. */
+  config(path: string, over?: Partial<AlipayConfigInput>): AlipayConfig;
+  /** Builds and signs a nopwd request (today's batch) with the SDK; nothing is sent. */
+  request(records: readonly DetailRecord[], opts?: BatchRequestOptions): SignedRequest;
+  /** Sends a request, expects it accepted, returns its batch_no. */
+  send(req: SignedRequest): Promise<string>;
+  /** {@link request} then {@link send}. */
+  submit(records: readonly DetailRecord[], opts?: BatchRequestOptions): Promise<string>;
+  /** The verified notification of a batch, once it came. */
+  notification(batchNo: string): Promise<BatchRefundNotification>;
+  /** The admin view of a batch once it is processed and all its notifications are delivered. */
+  batch<T extends FinishedBatch>(batchNo: string, partner?: string): Promise<T>;
+}
+
+/**
+ * For a describe whose tests refund as a merchant would: one harness for all of them (the ledger invariant
+ * checked after each), a receiver that verifies every notification under `/batch/[partner/]n` with the SDK
+ * (the partner's key; GBK when the path has a `gbk` segment) and records it, and request helpers.
+ */
+export function refundSuite(dialect: Dialect, opts: RefundSuiteOptions = {}): RefundSuite {
+  let harness: Harness | undefined;
+  let seq = 0;
+  const notified = new Map<string, BatchRefundNotification>();
+  const h = (): Harness => {
+    if (!harness) throw new Error('refundSuite: the harness starts in beforeAll');
+    return harness;
+  };
+  const suite: RefundSuite = {
+    get h() {
+      return h();
+    },
+    notified,
+    config(path, over = {}) {
+      const partner = over.partner ?? PARTNER;
+      return createConfig({
+        partner,
+        key: keyOf(partner),
+        gateway: h().gateway,
+        notifyUrl: `${h().receiver.url}${path}`,
+        ...over,
+      });
+    },
+    request(records, o = {}) {
+      const partner = o.partner ?? PARTNER;
+      const path = o.path ?? `/batch/${partner === PARTNER ? '' : `${partner}/`}${++seq}`;
+      const id = newBatchIdentity({ clock: () => h().sandbox.now() });
+      const input: RefundRequestInput = { mode: 'nopwd', ...id, detail: records };
+      if (o.dbackNotifyUrl !== undefined) input.dbackNotifyUrl = o.dbackNotifyUrl;
+      if (o.useFreezeAmount !== undefined) input.useFreezeAmount = o.useFreezeAmount;
+      return buildRefundRequest(suite.config(path, { ...o.config, partner }), input);
+    },
+    async send(req) {
+      expect((await sendNopwdRequest(req)).status).toBe('accepted');
+      return req.params['batch_no']!;
+    },
+    submit: (records, o) => suite.send(suite.request(records, o)),
+    notification: (batchNo) => waitFor(() => notified.get(batchNo), `notification of ${batchNo}`),
+    batch: <T extends FinishedBatch>(batchNo: string, partner = PARTNER) =>
+      waitFor(async () => {
+        const { json } = await api<T>(h(), `/batches/${partner}/${batchNo}`);
+        return json.status === 'done' &&
+          json.notifications.length > 0 &&
+          json.notifications.every((n) => n.status === 'delivered')
+          ? json
+          : null;
+      }, `batch ${batchNo} processed and notified`),
+  };
+
+  beforeAll(async () => {
+    harness = await startHarness(dialect, opts.deps, opts.seed);
+    harness.receiver.respond = async (r) => {
+      if (!r.path.startsWith('/batch/')) {
+        await opts.onOther?.(r);
+        return { body: 'success' };
+      }
+      const segments = r.path.split('/');
+      const partner = segments.find((s) => /^2088\d{12}$/.test(s)) ?? PARTNER;
+      const charset: Charset = segments.includes('gbk') ? 'gbk' : 'utf-8';
+      const config = createConfig({ partner, key: keyOf(partner), gateway: h().gateway });
+      // Sign, notify_verify and content, all by the SDK; a bad notification throws and is not acknowledged.
+      const n = await verifyNotification(r.body, { charset, config });
+      notified.set(n.batchNo, n);
+      await opts.onVerified?.(n, r);
+      return { body: 'success' };
+    };
+  });
+  checkLedgerAfterEachAndClose(() => h());
+  return suite;
 }

@@ -4,7 +4,6 @@
  */
 import { generateKeyPairSync } from 'node:crypto';
 import {
-  type BatchRefundNotification,
   type DetailRecord,
   buildRefundQuery,
   buildRefundRequest,
@@ -14,7 +13,6 @@ import {
   newBatchIdentity,
   sendNopwdRequest,
   sendRefundQuery,
-  verifyNotification,
 } from '@alirefund/protocol';
 import { dialectsUnderTest } from '@alirefund/store/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -28,12 +26,11 @@ import {
   UNSIGNED,
   api,
   balanceOf,
-  checkLedgerAfterEachAndClose,
   createTrade,
   formOf,
   nopwdParams,
+  refundSuite,
   send,
-  startHarness,
   tradeNo,
   waitFor,
   xmlOutcome,
@@ -49,63 +46,14 @@ interface BatchView {
 }
 
 describe.each(dialectsUnderTest())('nopwd and the ledger (%s)', (dialect) => {
+  const suite = refundSuite(dialect);
+  const { notified, submit } = suite;
   let h: Harness;
-  let seq = 0;
-  const notified = new Map<string, BatchRefundNotification>();
-  const config = (path: string, over: Record<string, unknown> = {}) =>
-    createConfig({
-      partner: PARTNER,
-      key: KEY,
-      gateway: h.gateway,
-      notifyUrl: `${h.receiver.url}${path}`,
-      ...over,
-    });
-
-  beforeAll(async () => {
-    h = await startHarness(dialect);
-    // Verify every batch notification with the SDK, notify_verify included, before answering success.
-    h.receiver.respond = async (r) => {
-      if (!r.path.startsWith('/batch/')) return { body: 'success' };
-      const charset = r.path.includes('gbk') ? 'gbk' : 'utf-8';
-      const rsa = r.path.includes('rsa');
-      const cfg = rsa
-        ? createConfig({
-            partner: OTHER_PARTNER,
-            signType: 'RSA',
-            privateKey: rsaMerchant.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-            alipayPublicKey: h.sandbox.alipayPublicKeyPem,
-            gateway: h.gateway,
-          })
-        : createConfig({ partner: PARTNER, key: KEY, gateway: h.gateway, inputCharset: charset });
-      const n = await verifyNotification(r.body, { charset, config: cfg });
-      notified.set(n.batchNo, n);
-      return { body: 'success' };
-    };
+  beforeAll(() => {
+    h = suite.h;
   });
-  checkLedgerAfterEachAndClose(() => h);
-
+  const batch = (batchNo: string, partner = PARTNER) => suite.batch<BatchView>(batchNo, partner);
   const rsaMerchant = generateKeyPairSync('rsa', { modulusLength: 1024 });
-
-  async function submit(
-    records: DetailRecord[],
-    opts: { path?: string; over?: Record<string, string> } = {},
-  ): Promise<string> {
-    const path = opts.path ?? `/batch/${++seq}`;
-    const id = newBatchIdentity({ clock: () => h.sandbox.now() });
-    const req = buildRefundRequest(config(path), { mode: 'nopwd', ...id, detail: records });
-    const result = await sendNopwdRequest(req);
-    expect(result.status).toBe('accepted');
-    return id.batchNo;
-  }
-
-  async function batch(batchNo: string, partner = PARTNER): Promise<BatchView> {
-    return waitFor(async () => {
-      const { json } = await api<BatchView>(h, `/batches/${partner}/${batchNo}`);
-      return json.status === 'done' && json.notifications.every((n) => n.status === 'delivered')
-        ? json
-        : null;
-    }, `batch ${batchNo} processed and notified`);
-  }
 
   it('T: a partial then a full refund; notification and trade_status_sync verified; trade closes', async () => {
     const trade = await createTrade(h, {
@@ -238,7 +186,7 @@ describe.each(dialectsUnderTest())('nopwd and the ledger (%s)', (dialect) => {
       'SELLER_BALANCE_NOT_ENOUGH',
     );
     const mine = await createTrade(h);
-    const b = await submit([{ tradeNo: mine, amountFen: 100, reason: 'x' }], { over: {} });
+    const b = await submit([{ tradeNo: mine, amountFen: 100, reason: 'x' }]);
     expect((await batch(b)).records[0]!.code).toBe('SUCCESS');
     const p2 = nopwdParams(h.sandbox.now(), `${mine}^1.00^x`, {
       seller_user_id: AGENT_A,
@@ -375,20 +323,17 @@ describe.each(dialectsUnderTest())('nopwd and the ledger (%s)', (dialect) => {
 
   it('GBK: request, XML reply and notification all in GBK', async () => {
     const trade = await createTrade(h);
-    const id = newBatchIdentity({ clock: () => h.sandbox.now() });
-    const req = buildRefundRequest(config('/batch/gbk', { inputCharset: 'gbk' }), {
-      mode: 'nopwd',
-      ...id,
-      detail: [{ tradeNo: trade, amountFen: 1000, reason: '协商退款（部分）' }],
+    const batchNo = await submit([{ tradeNo: trade, amountFen: 1000, reason: '协商退款（部分）' }], {
+      path: '/batch/gbk',
+      config: { inputCharset: 'gbk' },
     });
-    expect((await sendNopwdRequest(req)).status).toBe('accepted');
-    await batch(id.batchNo);
+    await batch(batchNo);
     const raw = h.receiver.received.find(
-      (r) => r.path === '/batch/gbk' && r.body.includes(Buffer.from(id.batchNo)),
+      (r) => r.path === '/batch/gbk' && r.body.includes(Buffer.from(batchNo)),
     )!;
     expect(raw.contentType).toContain('gbk');
     expect((await formOf(raw, 'gbk'))['result_details']).toBe(`${trade}^10.00^SUCCESS`);
-    expect(notified.get(id.batchNo)!.successNum).toBe(1);
+    expect(notified.get(batchNo)!.successNum).toBe(1);
   });
 
   it('RSA: request signed with the merchant key, notification with the sandbox (Alipay) key', async () => {
@@ -445,7 +390,7 @@ describe.each(dialectsUnderTest())('nopwd and the ledger (%s)', (dialect) => {
     const trade = await createTrade(h);
     const b = await submit([{ tradeNo: trade, amountFen: 250, reason: 'q' }]);
     await batch(b);
-    const cfg = config('/unused');
+    const cfg = suite.config('/unused');
     const byBatch = await sendRefundQuery(buildRefundQuery(cfg, { batchNo: b }), cfg);
     expect(byBatch.status === 'found' && byBatch.body).toBe(
       `is_success=T&result_details=${b}^${trade}^2.50^SUCCESS`,
@@ -461,17 +406,11 @@ describe.each(dialectsUnderTest())('nopwd and the ledger (%s)', (dialect) => {
   it('SYSTEM_ERROR after accepting: the batch still runs and is notified', async () => {
     const trade = await createTrade(h);
     await api(h, '/faults', { method: 'PUT', body: { systemErrorAfterAccept: 1 } });
-    const id = newBatchIdentity({ clock: () => h.sandbox.now() });
-    const result = await sendNopwdRequest(
-      buildRefundRequest(config(`/batch/${++seq}`), {
-        mode: 'nopwd',
-        ...id,
-        detail: [{ tradeNo: trade, amountFen: 100, reason: 'x' }],
-      }),
-    );
-    expect(result).toMatchObject({ status: 'unknown', code: 'SYSTEM_ERROR' });
-    expect((await batch(id.batchNo)).records[0]!.code).toBe('SUCCESS');
-    expect(notified.get(id.batchNo)!.successNum).toBe(1);
+    const req = suite.request([{ tradeNo: trade, amountFen: 100, reason: 'x' }]);
+    const batchNo = req.params['batch_no']!;
+    expect(await sendNopwdRequest(req)).toMatchObject({ status: 'unknown', code: 'SYSTEM_ERROR' });
+    expect((await batch(batchNo)).records[0]!.code).toBe('SUCCESS');
+    expect(notified.get(batchNo)!.successNum).toBe(1);
     expect((await api<{ systemErrorAfterAccept: number }>(h, '/faults')).json.systemErrorAfterAccept).toBe(0);
   });
 });
