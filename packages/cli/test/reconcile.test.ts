@@ -3,129 +3,51 @@
  * a batch whose notifications the sandbox dropped is applied from refund_fastpay_query, once; a pwd batch the
  * operator never confirmed needs an operator (exit 2); flags are checked.
  */
-import { mkdtempSync } from 'node:fs';
-import type { Server } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serve } from '@hono/node-server';
-import { createSandbox, type Sandbox } from '@alirefund/sandbox';
-import { type AlirefundServer, createServer, parseServerEnv, type ReconcileReport } from '@alirefund/server';
-import { openDatabase } from '@alirefund/store';
+import type { ReconcileReport } from '@alirefund/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/main.js';
 import { memoryIo } from './helpers.js';
-
-const PARTNER = '2088101122136241';
-const KEY = 'abcdefghijklmnopqrstuvwxyz012345';
-const EMAIL = 'seller@example.com';
-
-let n = 0;
-const tradeNo = () =>
-  `20260315210010041${String(Date.now() % 1e6).padStart(6, '0')}${String(++n).padStart(5, '0')}`;
-
-async function waitFor<T>(what: string, check: () => Promise<T | undefined | null | false>): Promise<T> {
-  const end = Date.now() + 20_000;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+import {
+  type BulkHarness,
+  sandboxApi,
+  setFaults,
+  startBulkHarness,
+  tradeNos,
+  waitFor,
+} from './refund-harness.js';
 
 describe('alirefund reconcile (sandbox on loopback, server database in a SQLite file)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'alirefund-reconcile-'));
-  const dbPath = join(dir, 'server.sqlite');
-  let sandbox: Sandbox;
-  let sandboxDb: Awaited<ReturnType<typeof openDatabase>>;
-  let http: Server;
-  let sandboxUrl: string;
+  let h: BulkHarness;
+  let dbPath: string;
   let env: Record<string, string>;
 
   beforeAll(async () => {
-    sandboxDb = await openDatabase(':memory:');
-    sandbox = await createSandbox({
-      database: sandboxDb,
-      notifySchedule: [0, 200, 200, 200, 200, 200, 200, 200],
-    });
-    await new Promise<void>((resolve) => {
-      http = serve({ fetch: sandbox.app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
-        sandboxUrl = `http://127.0.0.1:${info.port}`;
-        resolve();
-      }) as Server;
-    });
-    env = {
-      ALIPAY_PARTNER: PARTNER,
-      ALIPAY_KEY: KEY,
-      ALIPAY_GATEWAY: `${sandboxUrl}/gateway.do`,
-      ALIPAY_SELLER_EMAIL: EMAIL,
+    h = await startBulkHarness({
+      schedule: [0, 200, 200, 200, 200, 200, 200, 200],
+      dbFile: false,
       // Nothing listens there: the sandbox's notifications fail, as when a notify_url is broken.
-      ALIREFUND_PUBLIC_URL: 'http://127.0.0.1:9',
-      ALIREFUND_DATABASE_URL: join(dir, 'ignored.sqlite'),
-    };
+      publicUrl: 'http://127.0.0.1:9',
+    });
+    dbPath = h.serverDbUrl;
+    // The commands are given --db (but for the test that reads it from the environment).
+    env = { ...h.env, ALIREFUND_DATABASE_URL: join(h.dir, 'ignored.sqlite') };
   });
 
   afterAll(async () => {
-    http.closeAllConnections();
-    await new Promise<void>((r) => http.close(() => r()));
-    await sandbox.close();
-    await sandboxDb.close();
+    await h.close();
   });
 
-  async function admin(path: string, method = 'GET', body?: unknown): Promise<unknown> {
-    const res = await fetch(`${sandboxUrl}/sandbox/api${path}`, {
-      method,
-      ...(body !== undefined
-        ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }
-        : {}),
-    });
-    return res.json();
-  }
-
-  /** Opens the merchant server on the SQLite file, runs `fn`, closes it (the CLI opens the file afterwards). */
-  async function withServer<T>(fn: (s: AlirefundServer) => Promise<T>): Promise<T> {
-    const s = await createServer({
-      settings: parseServerEnv({ ...env, ALIREFUND_DATABASE_URL: dbPath }),
-      console: false,
-      background: false,
-    });
-    try {
-      return await fn(s);
-    } finally {
-      await s.close();
-    }
-  }
-
+  /** Paid trades of 20.00 yuan, in the sandbox and in the merchant database. */
   async function seed(nos: string[]): Promise<void> {
-    await sandbox.seed({
-      partners: [
-        {
-          partner: PARTNER,
-          key: KEY,
-          email: EMAIL,
-          paymentPassword: 'pay-123456',
-          balance: '100000.00',
-          services: [
-            'refund_fastpay_by_platform_pwd',
-            'refund_fastpay_by_platform_nopwd',
-            'refund_fastpay_query',
-          ],
-        },
-      ],
-      accounts: [],
-      trades: nos.map((t) => ({ tradeNo: t, partner: PARTNER, amount: '20.00', status: 'TRADE_SUCCESS' })),
-    });
+    await h.addTrades(nos.map((tradeNo) => ({ tradeNo, amountFen: 2000 })));
   }
 
   it('applies a batch whose notifications the sandbox dropped, once, and prints what happened', async () => {
-    const nos = [tradeNo(), tradeNo()];
+    const nos = tradeNos('101', 2);
     await seed(nos);
-    await admin('/faults', 'PUT', { notify: { drop: 1000 } });
-    const batchNo = await withServer(async (s) => {
-      await s.services.trades.register(
-        nos.map((t) => ({ tradeNo: t, amountFen: 2000 })),
-        'test',
-      );
+    await setFaults(h.sandboxUrl, { notify: { drop: 1000 } });
+    const batchNo = await h.withServer(async (s) => {
       const res = await s.services.refunds.createBatches(
         nos.map((t) => ({ tradeNo: t, amountFen: 500, reason: '演出取消' })),
         { mode: 'nopwd', actor: 'test' },
@@ -134,10 +56,16 @@ describe('alirefund reconcile (sandbox on loopback, server database in a SQLite 
       await s.services.submission.tick();
       return res.batches[0]!.batchNo;
     });
-    await waitFor('the sandbox processed the batch', async () => {
-      const r = (await admin(`/notifications?batchNo=${batchNo}`)) as { notifications: unknown[] };
-      return r.notifications.length > 0;
-    });
+    await waitFor(
+      async () => {
+        const r = await sandboxApi<{ notifications: unknown[] }>(
+          h.sandboxUrl,
+          `/notifications?batchNo=${batchNo}`,
+        );
+        return r.notifications.length > 0;
+      },
+      () => 'the sandbox processed the batch',
+    );
 
     // Younger than the default 2h: nothing to do.
     const young = memoryIo({ env });
@@ -148,14 +76,9 @@ describe('alirefund reconcile (sandbox on loopback, server database in a SQLite 
     expect(await main(['reconcile', '--older-than', '0s', '--db', dbPath, '--json'], io)).toBe(0);
     const report = JSON.parse(io.out) as ReconcileReport & { ok: boolean };
     expect(report.ok).toBe(true);
-    expect(report.items).toHaveLength(1);
-    expect(report.items[0]).toMatchObject({
-      batchNo,
-      stateBefore: 'accepted',
-      stateAfter: 'finished',
-      outcome: 'applied',
-      successNum: 2,
-    });
+    expect(report.items).toMatchObject([
+      { batchNo, stateBefore: 'accepted', stateAfter: 'finished', outcome: 'applied', successNum: 2 },
+    ]);
 
     // The table form, and the second run finds nothing: applied once.
     const again = memoryIo({ env });
@@ -165,22 +88,15 @@ describe('alirefund reconcile (sandbox on loopback, server database in a SQLite 
     expect(await main(['reconcile', '--batch', batchNo, '--db', dbPath], one)).toBe(0);
     expect(one.out).toMatch(/batch_no\s+mode\s+age\s+before\s+after\s+outcome/);
     expect(one.out).toMatch(new RegExp(`${batchNo}\\s+nopwd\\s+\\S+\\s+finished\\s+finished\\s+not_open`));
-    await withServer(async (s) => {
-      for (const t of nos)
-        expect(await s.services.trades.get(t)).toMatchObject({
-          refundedFen: 500,
-          refundCount: 1,
-          openBatchNo: null,
-        });
-    });
-    await admin('/faults', 'DELETE');
+    const trades = await h.serverRefunds();
+    for (const t of nos) expect(trades.get(t)).toEqual({ fen: 500, count: 1, open: null });
+    await setFaults(h.sandboxUrl, null);
   });
 
   it('exits 2 when a batch needs an operator (a pwd batch never confirmed on the password page)', async () => {
-    const t = tradeNo();
+    const [t] = tradeNos('102', 1) as [string];
     await seed([t]);
-    const batchNo = await withServer(async (s) => {
-      await s.services.trades.register([{ tradeNo: t, amountFen: 2000 }], 'test');
+    const batchNo = await h.withServer(async (s) => {
       const res = await s.services.refunds.createBatches([{ tradeNo: t, amountFen: 100, reason: 'x' }], {
         mode: 'pwd',
         actor: 'test',

@@ -4,14 +4,14 @@
  * that compare both ledgers.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as netServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatYuan } from '@alirefund/protocol';
 import { createSandbox, type Sandbox } from '@alirefund/sandbox';
-import { createServer, parseServerEnv, type ServerDB } from '@alirefund/server';
+import { type AlirefundServer, createServer, parseServerEnv, type ServerDB } from '@alirefund/server';
 import { type Database, openDatabase } from '@alirefund/store';
 import { expect } from 'vitest';
 import { type Listening, listen } from '../src/runtime.js';
@@ -53,6 +53,8 @@ export interface BulkHarness {
   sandboxUrl: string;
   env: Record<string, string>;
   serverDbUrl: string;
+  /** Opens the merchant server on its database (no console, no background work), runs `fn`, closes it. */
+  withServer<T>(fn: (server: AlirefundServer) => Promise<T>): Promise<T>;
   /** Seeds the sandbox and registers the same paid trades in the merchant database. */
   addTrades(trades: ReadonlyArray<{ tradeNo: string; amountFen: number; status?: string }>): Promise<void>;
   /** Refunded amount and refund count per trade, as the sandbox's ledger says. */
@@ -73,6 +75,8 @@ export async function startBulkHarness(
     dbFile?: boolean;
     /** The merchant database (e.g. a throwaway PostgreSQL database); default: a SQLite file in `dir`. */
     serverDbUrl?: string;
+    /** ALIREFUND_PUBLIC_URL; default: http://127.0.0.1 on a free port (`refund --serve` listens there). */
+    publicUrl?: string;
   } = {},
 ): Promise<BulkHarness> {
   const dir = mkdtempSync(join(tmpdir(), 'alirefund-bulk-'));
@@ -85,7 +89,7 @@ export async function startBulkHarness(
     pollMs: 10,
   });
   const http: Listening = await listen(sandbox.app, 0);
-  const port = await freePort();
+  const publicUrl = opts.publicUrl ?? `http://127.0.0.1:${await freePort()}`;
   const serverDbUrl = opts.serverDbUrl ?? join(dir, 'server.sqlite');
   const env: Record<string, string> = {
     ALIPAY_PARTNER: PARTNER,
@@ -93,7 +97,7 @@ export async function startBulkHarness(
     ALIPAY_GATEWAY: `${http.url}/gateway.do`,
     ALIPAY_SELLER_EMAIL: EMAIL,
     ALIPAY_INPUT_CHARSET: 'utf-8',
-    ALIREFUND_PUBLIC_URL: `http://127.0.0.1:${port}`,
+    ALIREFUND_PUBLIC_URL: publicUrl,
     ALIREFUND_DATABASE_URL: serverDbUrl,
     ALIREFUND_LOG_LEVEL: 'error',
   };
@@ -129,6 +133,19 @@ export async function startBulkHarness(
       .execute();
     return new Map(rows.map((r) => [r.trade_no, { fen: Number(r.fen), count: Number(r.n) }]));
   };
+  async function withServer<T>(fn: (server: AlirefundServer) => Promise<T>): Promise<T> {
+    const server = await createServer({
+      settings: parseServerEnv(env),
+      database: serverDb,
+      console: false,
+      background: false,
+    });
+    try {
+      return await fn(server);
+    } finally {
+      await server.close();
+    }
+  }
   return {
     dir,
     sandbox,
@@ -136,6 +153,7 @@ export async function startBulkHarness(
     sandboxUrl: http.url,
     env,
     serverDbUrl,
+    withServer,
     async addTrades(trades) {
       for (let i = 0; i < trades.length; i += 5000) {
         await sandbox.seed({
@@ -147,20 +165,15 @@ export async function startBulkHarness(
           })),
         });
       }
-      const server = await createServer({
-        settings: parseServerEnv(env),
-        database: serverDb,
-        console: false,
-        background: false,
+      await withServer(async (server) => {
+        for (let i = 0; i < trades.length; i += 5000) {
+          const reg = await server.services.trades.register(
+            trades.slice(i, i + 5000).map((t) => ({ tradeNo: t.tradeNo, amountFen: t.amountFen })),
+            'test',
+          );
+          if (reg.issues.length > 0) throw new Error(`register: ${reg.issues[0]!.message}`);
+        }
       });
-      for (let i = 0; i < trades.length; i += 5000) {
-        const reg = await server.services.trades.register(
-          trades.slice(i, i + 5000).map((t) => ({ tradeNo: t.tradeNo, amountFen: t.amountFen })),
-          'test',
-        );
-        if (reg.issues.length > 0) throw new Error(`register: ${reg.issues[0]!.message}`);
-      }
-      await server.close();
     },
     sandboxRefunds,
     async serverRefunds() {
@@ -213,6 +226,32 @@ export async function startBulkHarness(
 /** CSV text for refunds of the given trades. */
 export function refundCsv(rows: ReadonlyArray<{ tradeNo: string; amount: string; reason: string }>): string {
   return `trade_no,amount,reason\n${rows.map((r) => `${r.tradeNo},${r.amount},${r.reason}`).join('\n')}\n`;
+}
+
+/** The rows of a run's report CSV, by column name (the test files have no quoted fields). */
+export function reportRows(path: string): Array<Record<string, string>> {
+  const [head, ...lines] = readFileSync(path, 'utf8').trimEnd().split('\n');
+  const cols = head!.split(',');
+  return lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [cols[i]!, v])));
+}
+
+/**
+ * Both ledgers, trade by trade: each trade of `nos` refunded exactly once with `fenOf(i)` fen (0: not refunded at
+ * all), the same in the sandbox and in the merchant database, and none left in an open batch.
+ */
+export async function expectRefundedOnce(
+  h: BulkHarness,
+  nos: readonly string[],
+  fenOf: (i: number) => number,
+): Promise<void> {
+  const sbx = await h.sandboxRefunds();
+  const srv = await h.serverRefunds();
+  for (const [i, no] of nos.entries()) {
+    const fen = fenOf(i);
+    const want = fen === 0 ? { fen: 0, count: 0 } : { fen, count: 1 };
+    expect(sbx.get(no) ?? { fen: 0, count: 0 }).toEqual(want);
+    expect(srv.get(no)).toEqual({ ...want, open: null });
+  }
 }
 
 /** What a browser does with a pwd form page: posts its hidden inputs to the gateway, then confirms the password. */
@@ -280,6 +319,13 @@ export async function confirmServedPwdPages(
   return confirmed;
 }
 
+/** GET on the sandbox's admin API (`/sandbox/api` + `path`), as JSON. */
+export async function sandboxApi<T>(sandboxUrl: string, path: string): Promise<T> {
+  const res = await fetch(`${sandboxUrl}/sandbox/api${path}`);
+  if (!res.ok) throw new Error(`${path} answered ${res.status}: ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
 /** Sets (an object) or clears (null) the sandbox's fault injection. */
 export async function setFaults(sandboxUrl: string, body: object | null): Promise<void> {
   const res = await fetch(`${sandboxUrl}/sandbox/api/faults`, {
@@ -305,7 +351,7 @@ export async function waitFor<T>(
   }
 }
 
-/** The CLI's bin (tsx from source), for tests that run `alirefund` as a real child process. */
+/** The CLI's bin, for tests that run `alirefund` as a real child process. */
 export const CLI_BIN = resolve(fileURLToPath(import.meta.url), '../../bin/alirefund.js');
 
 export interface CliProcess {
@@ -376,6 +422,15 @@ export function spawnCli(args: readonly string[], env: Record<string, string>): 
       await exited;
     },
   };
+}
+
+/** The sandbox's ledger balances: every transaction balanced, balances match the entries, no money made or lost. */
+export async function expectLedgerBalanced(sandboxUrl: string): Promise<void> {
+  expect(await sandboxLedger(sandboxUrl)).toMatchObject({
+    sumFen: 0,
+    unbalancedTxns: [],
+    balancesMatchEntries: true,
+  });
 }
 
 /** The sandbox's ledger check (`/sandbox/api/ledger`): every transaction balanced, balances match the entries. */

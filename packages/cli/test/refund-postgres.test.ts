@@ -15,7 +15,8 @@ import {
   type BulkHarness,
   confirmServedPwdPages,
   refundCsv,
-  sandboxLedger,
+  expectLedgerBalanced,
+  expectRefundedOnce,
   spawnCli,
   startBulkHarness,
   tradeNos,
@@ -34,18 +35,9 @@ describe.skipIf(!dialectsUnderTest().includes('postgres'))('alirefund refund on 
   });
 
   async function expectExactlyOnce(nos: readonly string[], fenOf: (i: number) => number): Promise<void> {
-    const sbx = await h.sandboxRefunds();
-    const srv = await h.serverRefunds();
-    expect(sbx.size).toBe(nos.length);
-    for (const [i, no] of nos.entries()) {
-      expect(sbx.get(no)).toEqual({ fen: fenOf(i), count: 1 });
-      expect(srv.get(no)).toEqual({ fen: fenOf(i), count: 1, open: null });
-    }
-    expect(await sandboxLedger(h.sandboxUrl)).toMatchObject({
-      sumFen: 0,
-      unbalancedTxns: [],
-      balancesMatchEntries: true,
-    });
+    expect((await h.sandboxRefunds()).size).toBe(nos.length);
+    await expectRefundedOnce(h, nos, fenOf);
+    await expectLedgerBalanced(h.sandboxUrl);
   }
 
   it('nopwd, 400 rows in 4 batches, a real `alirefund refund --db postgres://…` process', async () => {

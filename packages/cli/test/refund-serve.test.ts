@@ -12,19 +12,15 @@ import {
   type BulkHarness,
   type CliProcess,
   confirmPwdForm,
+  expectLedgerBalanced,
+  expectRefundedOnce,
   refundCsv,
-  sandboxLedger,
+  reportRows,
   spawnCli,
   startBulkHarness,
   tradeNos,
   waitFor,
 } from './refund-harness.js';
-
-function reportRows(path: string): Array<Record<string, string>> {
-  const [head, ...lines] = readFileSync(path, 'utf8').trimEnd().split('\n');
-  const cols = head!.split(',');
-  return lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [cols[i]!, v])));
-}
 
 interface SbxNotification {
   batchNo: string | null;
@@ -127,18 +123,8 @@ describe.each(dialectsUnderTest())('alirefund refund with a separate `alirefund 
     );
     expect(new Set(rows.map((r) => r['batch_no']))).toEqual(new Set(batches.keys()));
 
-    const sbx = await h.sandboxRefunds();
-    const srv = await h.serverRefunds();
-    for (const [i, no] of nos.entries()) {
-      const want = i === 123 ? { fen: 0, count: 0 } : { fen: 500, count: 1 };
-      expect(sbx.get(no) ?? { fen: 0, count: 0 }).toEqual(want);
-      expect(srv.get(no)).toEqual({ ...want, open: null });
-    }
-    expect(await sandboxLedger(h.sandboxUrl)).toMatchObject({
-      sumFen: 0,
-      unbalancedTxns: [],
-      balancesMatchEntries: true,
-    });
+    await expectRefundedOnce(h, nos, (i) => (i === 123 ? 0 : 500));
+    await expectLedgerBalanced(h.sandboxUrl);
   }, 60_000);
 
   it('pwd: 120 rows, the forms written next to the file are confirmed; serve applies the notifications', async () => {
@@ -174,11 +160,6 @@ describe.each(dialectsUnderTest())('alirefund refund with a separate `alirefund 
     expect(appliedByServe()).toEqual(confirmed);
     const rows = reportRows(`${file}.report.csv`);
     expect(rows.every((r) => r['outcome'] === 'refunded' && r['refunded_amount'] === '7.00')).toBe(true);
-    const sbx = await h.sandboxRefunds();
-    const srv = await h.serverRefunds();
-    for (const no of nos) {
-      expect(sbx.get(no)).toEqual({ fen: 700, count: 1 });
-      expect(srv.get(no)).toEqual({ fen: 700, count: 1, open: null });
-    }
+    await expectRefundedOnce(h, nos, () => 700);
   }, 60_000);
 });

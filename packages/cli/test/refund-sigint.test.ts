@@ -10,8 +10,9 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   type BulkHarness,
   type CliProcess,
+  expectLedgerBalanced,
+  expectRefundedOnce,
   refundCsv,
-  sandboxLedger,
   setFaults,
   spawnCli,
   startBulkHarness,
@@ -84,20 +85,11 @@ it('SIGINT while a batch is on the wire: that batch completes, no new batch is s
     pending: { lines: 0 },
   });
 
-  const sbx = await h.sandboxRefunds();
-  const srv = await h.serverRefunds();
-  for (const no of nos) {
-    expect(sbx.get(no)).toEqual({ fen: 400, count: 1 });
-    expect(srv.get(no)).toEqual({ fen: 400, count: 1, open: null });
-  }
+  await expectRefundedOnce(h, nos, () => 400);
   const batches = await h.sandboxBatches();
   expect(batches).toHaveLength(12);
   expect(new Set(batches.map((b) => b.batch_no)).size).toBe(12);
-  expect(await sandboxLedger(h.sandboxUrl)).toMatchObject({
-    sumFen: 0,
-    unbalancedTxns: [],
-    balancesMatchEntries: true,
-  });
+  await expectLedgerBalanced(h.sandboxUrl);
 }, 60_000);
 
 it('a second SIGINT exits at once (130) with the batch still on the wire; the resumed run asks the gateway and finishes exactly once', async () => {
@@ -147,17 +139,8 @@ it('a second SIGINT exits at once (130) with the batch still on the wire; the re
     state: 'complete',
     refunded: { lines: 200, amount: '220.00' },
   });
-  const sbx = await h.sandboxRefunds();
-  const srv = await h.serverRefunds();
-  for (const no of nos) {
-    expect(sbx.get(no)).toEqual({ fen: 110, count: 1 });
-    expect(srv.get(no)).toEqual({ fen: 110, count: 1, open: null });
-  }
+  await expectRefundedOnce(h, nos, () => 110);
   const mine = (await h.sandboxBatches()).filter((b) => !before.has(b.batch_no));
   expect(mine).toHaveLength(4);
-  expect(await sandboxLedger(h.sandboxUrl)).toMatchObject({
-    sumFen: 0,
-    unbalancedTxns: [],
-    balancesMatchEntries: true,
-  });
+  await expectLedgerBalanced(h.sandboxUrl);
 }, 60_000);

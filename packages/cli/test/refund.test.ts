@@ -3,7 +3,7 @@
  * database (SQLite): 5,000 rows in nopwd and in pwd (the password page driven over HTTP), a bad file that
  * sends nothing, a dry run, and a batch whose outcome is unknown stopping the run.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../src/main.js';
@@ -11,7 +11,10 @@ import { memoryIo } from './helpers.js';
 import {
   type BulkHarness,
   confirmServedPwdPages,
+  expectRefundedOnce,
   refundCsv,
+  reportRows,
+  setFaults,
   startBulkHarness,
   tradeNos,
 } from './refund-harness.js';
@@ -23,12 +26,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await h.close();
 });
-
-function reportRows(path: string): Array<Record<string, string>> {
-  const [head, ...lines] = readFileSync(path, 'utf8').trimEnd().split('\n');
-  const cols = head!.split(',');
-  return lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [cols[i]!, v])));
-}
 
 describe('alirefund refund', () => {
   it('nopwd: 5,000 rows in batches of 500 are all refunded once; both ledgers agree; report and JSON summary', async () => {
@@ -104,13 +101,7 @@ describe('alirefund refund', () => {
     expect(await run).toBe(0);
     expect(confirmed.size).toBe(5);
     expect(io.out).toMatch(/refunded\s+5000\s+25750\.00/);
-    const sbx = await h.sandboxRefunds();
-    const srv = await h.serverRefunds();
-    for (const [i, no] of nos.entries()) {
-      const fen = i % 2 ? 880 : 150;
-      expect(sbx.get(no)).toEqual({ fen, count: 1 });
-      expect(srv.get(no)).toEqual({ fen, count: 1, open: null });
-    }
+    await expectRefundedOnce(h, nos, (i) => (i % 2 ? 880 : 150));
     const rows = reportRows(`${file}.report.csv`);
     expect(rows.every((r) => r['outcome'] === 'refunded')).toBe(true);
   });
@@ -202,12 +193,7 @@ describe('alirefund refund', () => {
     await h.addTrades(nos.map((tradeNo) => ({ tradeNo, amountFen: 500 })));
     const file = join(h.dir, 'unknown.csv');
     writeFileSync(file, refundCsv(nos.map((tradeNo) => ({ tradeNo, amount: '1.00', reason: 'r' }))));
-    const fault = await fetch(`${h.sandboxUrl}/sandbox/api/faults`, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ systemErrorAfterAccept: 1 }),
-    });
-    expect(fault.status).toBe(200);
+    await setFaults(h.sandboxUrl, { systemErrorAfterAccept: 1 });
     const io = memoryIo({ env: h.env });
     expect(await main(['refund', '--file', file, '--serve', '--batch-size', '10'], io)).toBe(3);
     const batchNo = /alirefund reconcile --batch (\d+)/.exec(io.out)?.[1];
