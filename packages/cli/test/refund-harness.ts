@@ -44,6 +44,7 @@ export function tradeNos(prefix: string, count: number): string[] {
 interface SandboxTables {
   sbx_batch_records: { trade_no: string; amount_fen: number; succeeded: number };
   sbx_batches: { batch_no: string; status: string };
+  sbx_notifications: { batch_no: string | null; kind: string; status: string };
 }
 
 export interface BulkHarness {
