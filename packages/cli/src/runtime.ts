@@ -33,7 +33,13 @@ export function createLogger(level = process.env['ALIREFUND_LOG_LEVEL'] ?? 'info
 export interface Listening {
   port: number;
   url: string;
+  /** Closes every connection at once (requests in flight are cut). */
   close(): Promise<void>;
+  /**
+   * Graceful stop: no new connections, idle keep-alive connections closed, requests in flight answered (with
+   * `Connection: close`). After `timeoutMs` whatever is left is cut. Resolves true when nothing was cut.
+   */
+  drain(timeoutMs: number): Promise<boolean>;
 }
 
 /** Serves a Hono app on host:port (0 = any free port). @throws CliError when the port is taken. */
@@ -49,18 +55,39 @@ export async function listen(app: Hono, port: number, host = '127.0.0.1'): Promi
     server = serve({ fetch: app.fetch, port, hostname: host }, (info) => {
       server?.off('error', onError);
       const url = `http://${host.includes(':') ? `[${host}]` : host}:${info.port}`;
+      const s = server as unknown as {
+        closeAllConnections?: () => void;
+        closeIdleConnections?: () => void;
+        close: (cb: () => void) => void;
+      };
+      let closed: Promise<void> | undefined;
+      const stop = () => {
+        closed ??= new Promise<void>((r) => s.close(() => r()));
+        return closed;
+      };
       resolve({
         port: info.port,
         url,
-        close: () =>
-          new Promise<void>((r) => {
-            const s = server as unknown as {
-              closeAllConnections?: () => void;
-              close: (cb: () => void) => void;
-            };
+        close: () => {
+          const done = stop();
+          s.closeAllConnections?.();
+          return done;
+        },
+        async drain(timeoutMs) {
+          const done = stop().then(() => true);
+          s.closeIdleConnections?.();
+          let timer: NodeJS.Timeout | undefined;
+          const late = new Promise<boolean>((r) => {
+            timer = setTimeout(() => r(false), timeoutMs);
+          });
+          const clean = await Promise.race([done, late]);
+          clearTimeout(timer);
+          if (!clean) {
             s.closeAllConnections?.();
-            s.close(() => r());
-          }),
+            await done;
+          }
+          return clean;
+        },
       });
     });
     server.once('error', onError);

@@ -12,6 +12,8 @@ export const MAX_BATCH_SIZE = 1000;
 export const DEFAULT_NEXT_BATCH_WAIT_MS = 10 * 60_000;
 export const DEFAULT_RECONCILE_INTERVAL_MS = 60_000;
 export const DEFAULT_DATABASE_URL = './.alirefund/server.db';
+/** How long SIGTERM waits for in-flight notifications and submissions before closing anyway. */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 20_000;
 
 /** Everything the server needs, validated. Secrets are non-enumerable (kept out of JSON and logs). */
 export interface ServerSettings {
@@ -34,6 +36,12 @@ export interface ServerSettings {
   readonly nextBatchWaitMs: number;
   /** How often the queue and reconciliation run in the background (default 1 min). */
   readonly reconcileIntervalMs: number;
+  /** Bearer token that `GET /metrics` requires on the main port (secret); unset: /metrics answers 404 there. */
+  readonly metricsToken?: string;
+  /** A separate port serving `/metrics` without a token (bind it to an internal address); unset: none. */
+  readonly metricsPort?: number;
+  /** How long a shutdown waits for in-flight work (default 20 s). */
+  readonly shutdownTimeoutMs: number;
 }
 
 /** One bad variable: its name and what to do. Never contains a secret's value. */
@@ -73,6 +81,9 @@ export const ENV_VARS = [
   'ALIREFUND_BATCH_SIZE',
   'ALIREFUND_NEXT_BATCH_WAIT',
   'ALIREFUND_RECONCILE_INTERVAL',
+  'ALIREFUND_METRICS_TOKEN',
+  'ALIREFUND_METRICS_PORT',
+  'ALIREFUND_SHUTDOWN_TIMEOUT',
 ] as const;
 export type EnvVar = (typeof ENV_VARS)[number];
 
@@ -80,6 +91,7 @@ const SECRET_VARS: ReadonlySet<string> = new Set([
   'ALIPAY_KEY',
   'ALIREFUND_API_TOKEN',
   'ALIREFUND_ADMIN_PASSWORD',
+  'ALIREFUND_METRICS_TOKEN',
 ]);
 
 /** Maps createConfig's fields back to the variables they came from. */
@@ -202,6 +214,20 @@ const envSchema = z.object({
   }),
   ALIREFUND_NEXT_BATCH_WAIT: duration(DEFAULT_NEXT_BATCH_WAIT_MS, 1000, '10m'),
   ALIREFUND_RECONCILE_INTERVAL: duration(DEFAULT_RECONCILE_INTERVAL_MS, 100, '1m'),
+  ALIREFUND_METRICS_TOKEN: optionalText.refine(
+    (v) => v === undefined || (v.length >= 16 && /^[\x21-\x7e]+$/.test(v)),
+    'must be at least 16 printable ASCII characters without spaces (e.g. the output of `openssl rand -hex 24`)',
+  ),
+  ALIREFUND_METRICS_PORT: optionalText.transform((v, ctx) => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!/^\d+$/.test(v) || n < 1 || n > 65535) {
+      ctx.addIssue({ code: 'custom', message: 'must be a port number from 1 to 65535' });
+      return z.NEVER;
+    }
+    return n;
+  }),
+  ALIREFUND_SHUTDOWN_TIMEOUT: duration(DEFAULT_SHUTDOWN_TIMEOUT_MS, 0, '20s'),
 });
 
 /** Options of {@link parseServerEnv}. */
@@ -332,6 +358,9 @@ export function parseServerEnv(
     batchSize: e.ALIREFUND_BATCH_SIZE,
     nextBatchWaitMs: e.ALIREFUND_NEXT_BATCH_WAIT,
     reconcileIntervalMs: e.ALIREFUND_RECONCILE_INTERVAL,
+    ...(e.ALIREFUND_METRICS_TOKEN !== undefined ? { metricsToken: e.ALIREFUND_METRICS_TOKEN } : {}),
+    ...(e.ALIREFUND_METRICS_PORT !== undefined ? { metricsPort: e.ALIREFUND_METRICS_PORT } : {}),
+    shutdownTimeoutMs: e.ALIREFUND_SHUTDOWN_TIMEOUT,
   });
 }
 
@@ -365,6 +394,9 @@ export interface SettingsInput {
   batchSize?: number;
   nextBatchWaitMs?: number;
   reconcileIntervalMs?: number;
+  metricsToken?: string;
+  metricsPort?: number;
+  shutdownTimeoutMs?: number;
 }
 
 /**
@@ -388,8 +420,10 @@ export function makeSettings(input: SettingsInput): ServerSettings {
     batchSize,
     nextBatchWaitMs: input.nextBatchWaitMs ?? DEFAULT_NEXT_BATCH_WAIT_MS,
     reconcileIntervalMs: input.reconcileIntervalMs ?? DEFAULT_RECONCILE_INTERVAL_MS,
+    ...(input.metricsPort !== undefined ? { metricsPort: input.metricsPort } : {}),
+    shutdownTimeoutMs: input.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS,
   } as ServerSettings;
-  for (const k of ['apiToken', 'adminPassword'] as const) {
+  for (const k of ['apiToken', 'adminPassword', 'metricsToken'] as const) {
     const v = input[k];
     if (v !== undefined) Object.defineProperty(settings, k, { value: v, enumerable: false });
   }
@@ -419,5 +453,8 @@ export function describeSettings(s: ServerSettings): Record<string, string | num
     batchSize: s.batchSize,
     nextBatchWaitMs: s.nextBatchWaitMs,
     reconcileIntervalMs: s.reconcileIntervalMs,
+    metricsToken: s.metricsToken !== undefined,
+    ...(s.metricsPort !== undefined ? { metricsPort: s.metricsPort } : {}),
+    shutdownTimeoutMs: s.shutdownTimeoutMs,
   };
 }

@@ -10,7 +10,10 @@ import type { ConsoleContext, ServiceDeps } from './context.js';
 import type { ServerDatabase, ServerDB } from './db.js';
 import { mountApi } from './http/api.js';
 import { mountNotify } from './http/notify.js';
+import { mountOps, mountRequestTracking, readiness, type Traffic } from './http/ops.js';
 import { type Logger, silentLogger } from './log.js';
+import { createMetrics, type ServerMetrics } from './metrics.js';
+import { withRequestIds } from './request-context.js';
 import { MIGRATION_NAMESPACE, serverMigrations } from './schema.js';
 import { createServices, type ServerServices } from './services/index.js';
 
@@ -29,6 +32,8 @@ export interface CreateServerDeps {
   console?: false | ((app: Hono, ctx: ConsoleContext) => void) | undefined;
   /** Start the queue/reconcile timer (default true). Tests turn it off and call `services.submission.tick()`. */
   background?: boolean | undefined;
+  /** Node's process metrics (CPU, memory, event loop) in `/metrics` (default true). */
+  processMetrics?: boolean | undefined;
 }
 
 export interface AlirefundServer {
@@ -36,7 +41,17 @@ export interface AlirefundServer {
   services: ServerServices;
   settings: ServerSettings;
   database: ServerDatabase;
-  /** Stops the background work and closes the database if createServer opened it. */
+  metrics: ServerMetrics;
+  /** Requests being handled now, and whether {@link AlirefundServer.drain} was called. */
+  readonly traffic: Readonly<Traffic>;
+  /** The checks of `GET /readyz`. */
+  readiness(): ReturnType<typeof readiness>;
+  /**
+   * Starts a shutdown: `/readyz` answers 503 (the load balancer takes this instance out) and the background
+   * queue stops picking new batches. Requests in flight go on; stop the listener, wait for them, then `close()`.
+   */
+  drain(): void;
+  /** Stops the background work (waiting for a submission in flight) and closes the database if createServer opened it. */
   close(): Promise<void>;
 }
 
@@ -52,15 +67,17 @@ export async function createServer(deps: CreateServerDeps): Promise<AlirefundSer
   const database = deps.database ?? (await openDatabase<ServerDB>(settings.databaseUrl));
   try {
     await migrate(database, MIGRATION_NAMESPACE, serverMigrations);
-    const log = deps.log ?? silentLogger;
+    const log = withRequestIds(deps.log ?? silentLogger);
     const clock = deps.clock ?? systemClock;
+    const metrics = createMetrics(database, { defaultMetrics: deps.processMetrics !== false });
+    const traffic: Traffic = { inFlight: 0, draining: false };
     const serviceDeps: ServiceDeps = {
       database,
       settings,
       config: settings.alipay,
       clock,
       log,
-      fetch: deps.fetch ?? ((input, init) => fetch(input, init)),
+      fetch: metrics.meterFetch(deps.fetch ?? ((input, init) => fetch(input, init))),
     };
     const services = createServices(serviceDeps);
     if (settings.apiToken !== undefined) await services.tokens.ensureBootstrap(settings.apiToken);
@@ -68,8 +85,10 @@ export async function createServer(deps: CreateServerDeps): Promise<AlirefundSer
       await services.operators.ensureBootstrapAdmin(settings.adminPassword);
 
     const app = new Hono();
-    app.get('/healthz', (c) => c.text('ok'));
-    mountNotify(app, services.notifications, log);
+    const ops = { database, settings, metrics, log, traffic };
+    mountRequestTracking(app, ops);
+    mountOps(app, ops);
+    mountNotify(app, services.notifications, log, metrics);
     mountApi(app, services, log);
     // Loaded only when used, so that the API and notify endpoints never depend on the console's modules.
     const mount =
@@ -83,6 +102,14 @@ export async function createServer(deps: CreateServerDeps): Promise<AlirefundSer
       services,
       settings,
       database,
+      metrics,
+      traffic,
+      readiness: () => readiness(ops),
+      drain() {
+        traffic.draining = true;
+        // stopped at once (no new batch is picked); close() waits for the submission in flight
+        void services.submission.stop();
+      },
       close() {
         closing ??= (async () => {
           await services.submission.stop();

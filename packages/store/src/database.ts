@@ -28,8 +28,25 @@ export interface Database<DB = any> {
   readonly dialect: Dialect;
   /** The URL it was opened with, password redacted: safe to log. */
   readonly url: string;
+  /**
+   * Connections in use, idle and waited for: the `pg` pool's counts on PostgreSQL; on SQLite the one
+   * connection (never idle, never waited for: better-sqlite3 is synchronous). For metrics.
+   */
+  poolStats(): PoolStats;
   /** Closes the SQLite handle or ends the PostgreSQL pool. Safe to call twice. */
   close(): Promise<void>;
+}
+
+/** See {@link Database.poolStats}. */
+export interface PoolStats {
+  /** Connections open. */
+  total: number;
+  /** Open connections not running a query. */
+  idle: number;
+  /** Queries waiting for a connection. */
+  waiting: number;
+  /** The most connections the pool opens. */
+  max: number;
 }
 
 /** Options for {@link openDatabase}. */
@@ -80,7 +97,13 @@ export async function openDatabase<DB>(url: string, opts: OpenDatabaseOptions = 
       await db.destroy().catch(() => {});
       throw new Error(`Cannot connect to PostgreSQL at ${redacted}: ${describeError(cause)}`, { cause });
     }
-    return handle(db, 'postgres', redacted);
+    const stats = (): PoolStats => ({
+      total: pool.totalCount,
+      idle: pool.idleCount,
+      waiting: pool.waitingCount,
+      max: pool.options.max ?? 10,
+    });
+    return handle(db, 'postgres', redacted, stats);
   }
   let sqlite: ReturnType<typeof openSqlite>;
   try {
@@ -93,13 +116,21 @@ export async function openDatabase<DB>(url: string, opts: OpenDatabaseOptions = 
     sqlite.pragma(`wal_autocheckpoint = ${BACKSTOP_WAL_PAGES}`);
     stopCheckpoints = await registerCheckpoints(resolve(target.path));
   }
-  return handle(new Kysely<DB>({ dialect: sqliteDialect(sqlite) }), 'sqlite', redacted, stopCheckpoints);
+  const stats = (): PoolStats => ({ total: 1, idle: 0, waiting: 0, max: 1 });
+  return handle(
+    new Kysely<DB>({ dialect: sqliteDialect(sqlite) }),
+    'sqlite',
+    redacted,
+    stats,
+    stopCheckpoints,
+  );
 }
 
 function handle<DB>(
   db: Kysely<DB>,
   dialect: Dialect,
   url: string,
+  poolStats: () => PoolStats,
   beforeClose?: () => Promise<void>,
 ): Database<DB> {
   let closing: Promise<void> | undefined;
@@ -107,6 +138,7 @@ function handle<DB>(
     db,
     dialect,
     url,
+    poolStats,
     close() {
       // The checkpointer lets go of the file first, so that this connection is the last one and SQLite
       // checkpoints and removes the WAL as it closes.

@@ -11,12 +11,19 @@
  * @module
  */
 export { type CheckpointStats, checkpointerRunning, checkpointStats } from './checkpointer.js';
-export { type Database, type Dialect, type OpenDatabaseOptions, openDatabase } from './database.js';
+export {
+  type Database,
+  type Dialect,
+  type OpenDatabaseOptions,
+  openDatabase,
+  type PoolStats,
+} from './database.js';
 export {
   MIGRATIONS_TABLE,
   type Migration,
   type MigrationContext,
   migrate,
+  pendingMigrations,
   revertMigrations,
 } from './migrate.js';
 export {

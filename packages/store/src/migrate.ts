@@ -138,6 +138,20 @@ export async function migrate(
 }
 
 /**
+ * The migrations of `namespace` not yet applied, in order (empty when the database is up to date). Readiness
+ * checks use it: an instance whose code expects tables that are not there yet must not take traffic.
+ */
+export async function pendingMigrations(
+  database: Database,
+  namespace: string,
+  migrations: readonly Migration[],
+): Promise<string[]> {
+  // No CREATE here (readiness probes call this every few seconds): without the table, this throws.
+  const already = await appliedNames(database.db, namespace);
+  return migrations.filter((m) => !already.has(m.name)).map((m) => m.name);
+}
+
+/**
  * Reverts the last `steps` (default 1) applied migrations of `namespace`, newest first (in `migrations` order),
  * each with its `down` in a transaction that also deletes its record. Throws before changing anything if one of
  * them has no `down`. Meant for development and tests; production rolls forward.

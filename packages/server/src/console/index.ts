@@ -45,7 +45,7 @@ import { CONSOLE_CSS, CONSOLE_JS, FAVICON_SVG } from './style.js';
 import { h, render } from './ui.js';
 
 /** Paths the console leaves alone (the gateway-facing endpoints, the JSON API, the health check). */
-const FOREIGN = /^\/(?:api(?:\/|$)|alipay\/|healthz$)/;
+const FOREIGN = /^\/(?:api(?:\/|$)|alipay\/|healthz$|readyz$|metrics$)/;
 /** Paths that need no session. */
 const PUBLIC = /^\/(?:login$|assets\/)/;
 /** Largest console request body (the CSV upload). */

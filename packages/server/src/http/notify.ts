@@ -6,6 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Context, Hono } from 'hono';
 import type { Logger } from '../log.js';
+import type { NotificationKind, ServerMetrics } from '../metrics.js';
 import type { NotificationService, NotifyOutcome } from '../services/notifications.js';
 import { headersOf, remoteAddress } from './util.js';
 
@@ -58,9 +59,15 @@ function nodeHeaders(incoming: IncomingMessage): Record<string, string> {
   return out;
 }
 
-export function mountNotify(app: Hono, notifications: NotificationService, log: Logger): void {
+export function mountNotify(
+  app: Hono,
+  notifications: NotificationService,
+  log: Logger,
+  metrics?: ServerMetrics,
+): void {
   const handler =
     (
+      kind: NotificationKind,
       fn: (i: {
         body: Uint8Array;
         headers: Record<string, string>;
@@ -68,11 +75,15 @@ export function mountNotify(app: Hono, notifications: NotificationService, log: 
       }) => Promise<NotifyOutcome>,
     ) =>
     async (c: Context) => {
+      metrics?.notificationReceived(kind);
       const incoming = nodeRequest(c);
       const length = Number(
         (incoming ? incoming.headers['content-length'] : c.req.header('content-length')) ?? '0',
       );
-      if (length > MAX_NOTIFY_BODY) return answer('fail', 413);
+      if (length > MAX_NOTIFY_BODY) {
+        metrics?.notificationOutcome(kind, 'too_large');
+        return answer('fail', 413);
+      }
       let outcome: NotifyOutcome;
       try {
         let body: Uint8Array | null;
@@ -84,9 +95,13 @@ export function mountNotify(app: Hono, notifications: NotificationService, log: 
           body = new Uint8Array(await c.req.arrayBuffer());
           headers = headersOf(c);
         }
-        if (body === null || body.byteLength > MAX_NOTIFY_BODY) return answer('fail', 413);
+        if (body === null || body.byteLength > MAX_NOTIFY_BODY) {
+          metrics?.notificationOutcome(kind, 'too_large');
+          return answer('fail', 413);
+        }
         outcome = await fn({ body, headers, remoteAddr: remoteAddress(c) });
       } catch (err) {
+        metrics?.notificationOutcome(kind, 'error');
         // Not applied (the transaction rolled back, or never started): the gateway will send it again.
         log.error(
           { err: err instanceof Error ? err.message : String(err), path: c.req.path },
@@ -94,14 +109,15 @@ export function mountNotify(app: Hono, notifications: NotificationService, log: 
         );
         return answer('fail', 500);
       }
+      metrics?.notificationOutcome(kind, outcome);
       return answer(outcome.answer);
     };
   app.post(
     '/alipay/notify',
-    handler((i) => notifications.handleBatchNotify(i)),
+    handler('batch', (i) => notifications.handleBatchNotify(i)),
   );
   app.post(
     '/alipay/trade-notify',
-    handler((i) => notifications.handleTradeNotify(i)),
+    handler('trade', (i) => notifications.handleTradeNotify(i)),
   );
 }
