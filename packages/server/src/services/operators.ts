@@ -4,7 +4,7 @@
  * operator stays enabled. Passwords are never returned, logged or written to the audit log.
  */
 import { randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
-import { withTransaction } from '@alirefund/store';
+import { isUniqueViolation, withTransaction } from '@alirefund/store';
 import { ServiceError } from '../errors.js';
 import type { AuditService } from './audit.js';
 import { nowIso } from './clock.js';
@@ -249,7 +249,9 @@ export function createOperatorService(deps: ServiceDeps, audit: AuditService): O
         await service.create({ username: 'admin', password, displayName: 'Administrator' }, 'system');
         return true;
       } catch (err) {
-        if (err instanceof ServiceError && err.code === 'OPERATOR_EXISTS') return false;
+        // another instance starting at the same moment created it first (select-then-insert race)
+        if ((err instanceof ServiceError && err.code === 'OPERATOR_EXISTS') || isUniqueViolation(err))
+          return false;
         throw err;
       }
     },
