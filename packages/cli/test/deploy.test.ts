@@ -217,8 +217,12 @@ describe.skipIf(!dialectsUnderTest().includes('postgres'))(
 
       // applied once: each trade refunded 12.34 once, on both instances' view
       for (let i = 0; i < 2; i++) {
-        const t = (await (await api(`/api/trades/${trades[0]}`)).json()) as { refundedFen: number };
-        expect(t.refundedFen).toBe(1234);
+        const t = (await (await api(`/api/trades/${trades[0]}`)).json()) as {
+          trade: { refundedFen: number };
+          refunds: Array<{ batchNo: string; succeeded: boolean | null }>;
+        };
+        expect(t.trade.refundedFen).toBe(1234);
+        expect(t.refunds).toEqual([expect.objectContaining({ batchNo, succeeded: true })]);
       }
       expect(Math.min(...proxy.hits)).toBeGreaterThan(2);
     }, 60_000);
