@@ -1,13 +1,15 @@
 /**
  * SDK benchmark (issue 2): signing and verifying a 1000-record nopwd request and its notification
  * against a raw md5 over the same bytes; decode + validate of 1000-record detail_data; the same
- * signing with the npm package alipay@0.0.4 as a peer.
+ * signing with the npm package alipay@0.0.4 as a peer; (d) checkNotificationSignature on the 1000-record
+ * notification body against a naive URLSearchParams + sort + md5 check of the same body (issue 11).
  */
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import {
   buildRefundRequest,
   canonicalize,
+  checkNotificationSignature,
   createConfig,
   decodeDetailData,
   decodeResultDetails,
@@ -164,3 +166,49 @@ console.log(
 console.log(
   `\nsummary: sign+verify ${pairA.ratio.toFixed(2)}× raw md5 (target ≤ 1.5×); decode+validate ${fmtNs(decodeRun.medianNs)} (target < 1 ms); alirefund takes ${pairC.ratio.toFixed(2)}× the time of alipay@0.0.4 (target < 1)`,
 );
+
+// (d) the notification sign check on the raw 1000-record body (issue 11): ours decodes (charset-aware, duplicate
+// and charset checks) and verifies; the naive check is URLSearchParams (UTF-8 only) + filter + sort + join + md5.
+const naiveCheck = (body: string): boolean => {
+  const form = new URLSearchParams(body);
+  const pairs: Array<[string, string]> = [];
+  let sign = '';
+  for (const [k, v] of form) {
+    if (k === 'sign') sign = v;
+    else if (k !== 'sign_type' && v !== '') pairs.push([k, v]);
+  }
+  pairs.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+  const text = pairs.map(([k, v]) => `${k}=${v}`).join('&');
+  return (
+    createHash('md5')
+      .update(text + KEY, 'utf8')
+      .digest('hex') === sign
+  );
+};
+const notifyParams = {
+  notify_time: '2026-11-21 10:00:05',
+  notify_type: 'batch_refund_notify',
+  notify_id: 'abc',
+  batch_no: '20261121001',
+  success_num: '1000',
+  result_details: resultText,
+};
+const dChecks: string[] = [];
+for (const charset of ['utf-8', 'gbk'] as const) {
+  const body = signNotification(notifyParams, config.signingKey, charset).body;
+  const bytes = Buffer.from(body, 'latin1');
+  if (!naiveCheck(body)) throw new Error('naive check refused the body');
+  checkNotificationSignature(bytes, charset, config.verifyingKey);
+  const pair = compare(
+    () => naiveCheck(body),
+    () => checkNotificationSignature(bytes, charset, config.verifyingKey),
+    { rounds: 200 },
+  );
+  dChecks.push(
+    `| (d) checkNotificationSignature (${charset}, ${(bytes.length / 1024).toFixed(0)} KB body) vs naive URLSearchParams + sort + md5 | ${fmtNs(pair.baselineNs)} | ${fmtNs(pair.subjectNs)} | ${pair.ratio.toFixed(2)}× |`,
+  );
+}
+console.log('\n### (d) notification sign check, 1000-record body (target: ratio ≤ 1)\n');
+console.log('| comparison | naive | alirefund | ratio |');
+console.log('|---|---|---|---|');
+for (const line of dChecks) console.log(line);

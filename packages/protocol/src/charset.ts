@@ -146,13 +146,143 @@ export function formEncodePairs(pairs: Iterable<readonly [string, string]>, char
   return parts.join('&');
 }
 
+/** Hex digit values by byte (-1: not a hex digit). */
+const HEX = new Int8Array(256).fill(-1);
+for (let i = 0; i < 10; i++) HEX[0x30 + i] = i;
+for (let i = 0; i < 6; i++) {
+  HEX[0x41 + i] = 10 + i;
+  HEX[0x61 + i] = 10 + i;
+}
+
+/**
+ * A form body percent-decoded into bytes: pair `i`'s key is `bytes[starts[4i], starts[4i+1])`, its value
+ * `bytes[starts[4i+2], starts[4i+3])`; `ascii[i]` is 1 when both are ASCII. `bytes` and `starts` are scratch
+ * buffers reused by the next call: read them synchronously.
+ */
+export interface DecodedForm {
+  bytes: Buffer;
+  starts: Int32Array;
+  ascii: Uint8Array;
+  count: number;
+}
+
+let formBytes = Buffer.allocUnsafe(0);
+let formStarts = new Int32Array(0);
+let formAscii = new Uint8Array(0);
+const KEEP_FORM_BYTES = 1024 * 1024;
+
+/**
+ * Percent-decodes an x-www-form-urlencoded body in one pass over its bytes into a preallocated buffer (`+` →
+ * space; `%XX` → the byte; a malformed `%` kept literally; empty parts skipped). The bytes are still in the
+ * body's charset: {@link formText} turns a key or value into text.
+ */
+export function decodeFormBytes(body: Uint8Array): DecodedForm {
+  const n = body.length;
+  let out = formBytes;
+  if (out.length < n) {
+    out = Buffer.allocUnsafe(Math.max(n, 4096));
+    if (n <= KEEP_FORM_BYTES) formBytes = out;
+  }
+  // At most one pair per `&` (+1).
+  let maxPairs = 1;
+  for (let i = body.indexOf(0x26); i >= 0; i = body.indexOf(0x26, i + 1)) maxPairs++;
+  let starts = formStarts;
+  let ascii = formAscii;
+  if (ascii.length < maxPairs) {
+    starts = new Int32Array(maxPairs * 4);
+    ascii = new Uint8Array(maxPairs);
+    if (n <= KEEP_FORM_BYTES) {
+      formStarts = starts;
+      formAscii = ascii;
+    }
+  }
+  let at = 0;
+  let count = 0;
+  let i = 0;
+  while (i < n) {
+    const partStart = i;
+    const keyStart = at;
+    let keyEnd = -1;
+    let high = 0;
+    for (; i < n; i++) {
+      let c = body[i]!;
+      if (c === 0x26) break;
+      if (c === 0x3d && keyEnd < 0) {
+        keyEnd = at;
+        continue;
+      }
+      if (c === 0x2b) c = 0x20;
+      else if (c === 0x25 && i + 2 < n) {
+        const h = HEX[body[i + 1]!]!;
+        const l = HEX[body[i + 2]!]!;
+        if ((h | l) >= 0) {
+          c = (h << 4) | l;
+          i += 2;
+        }
+      }
+      high |= c;
+      out[at++] = c;
+    }
+    if (i > partStart) {
+      const b = count * 4;
+      starts[b] = keyStart;
+      starts[b + 1] = keyEnd < 0 ? at : keyEnd;
+      starts[b + 2] = keyEnd < 0 ? at : keyEnd;
+      starts[b + 3] = at;
+      ascii[count] = high < 0x80 ? 1 : 0;
+      count++;
+    }
+    i++; // the `&`
+  }
+  return { bytes: out, starts, ascii, count };
+}
+
+/** The text of `bytes[start, end)` in `charset` (ASCII when `isAscii`). */
+export function formText(
+  bytes: Buffer,
+  start: number,
+  end: number,
+  isAscii: boolean,
+  charset: Charset,
+): string {
+  if (start === end) return '';
+  if (isAscii) return bytes.toString('latin1', start, end);
+  return charset === 'utf-8'
+    ? bytes.toString('utf8', start, end)
+    : iconv.decode(bytes.subarray(start, end), 'gbk');
+}
+
+/** The body as bytes for {@link decodeFormBytes}; null for a string that holds characters beyond Latin-1. */
+function formBodyBytes(body: string | Uint8Array): Uint8Array | null {
+  if (typeof body !== 'string') return body;
+  // A string body is read as latin1 bytes (one byte per character below U+0100).
+  for (let i = 0; i < body.length; i++) if (body.charCodeAt(i) > 0xff) return null;
+  return Buffer.from(body, 'latin1');
+}
+
 /**
  * Parses an x-www-form-urlencoded body, percent-decoding the bytes in `charset`. Keeps every
  * pair in order (duplicates included), so that callers can detect added or repeated fields.
  * Malformed percent escapes are kept literally.
  */
 export function parseFormBody(body: string | Uint8Array, charset: Charset): Array<[string, string]> {
-  const text = typeof body === 'string' ? body : Buffer.from(body).toString('latin1');
+  const bytes = formBodyBytes(body);
+  if (bytes === null) return parseFormText(body as string, charset);
+  const f = decodeFormBytes(bytes);
+  const out: Array<[string, string]> = new Array(f.count);
+  for (let p = 0; p < f.count; p++) {
+    const b = p * 4;
+    const a = f.ascii[p] === 1;
+    out[p] = [
+      formText(f.bytes, f.starts[b]!, f.starts[b + 1]!, a, charset),
+      formText(f.bytes, f.starts[b + 2]!, f.starts[b + 3]!, a, charset),
+    ];
+  }
+  return out;
+}
+
+/** parseFormBody for a string holding characters beyond Latin-1 (their UTF-8 bytes are taken). */
+function parseFormText(text: string, charset: Charset): Array<[string, string]> {
   const out: Array<[string, string]> = [];
   if (text.length === 0) return out;
   for (const part of text.split('&')) {
@@ -168,13 +298,13 @@ export function parseFormBody(body: string | Uint8Array, charset: Charset): Arra
 function percentDecode(token: string, charset: Charset): string {
   const s = token.replace(/\+/g, ' ');
   if (!s.includes('%')) {
-    // Raw non-ASCII bytes passed as latin1 characters (a Uint8Array body): re-decode them.
+    // Raw non-ASCII characters are read as latin1 bytes, as for a Uint8Array body.
     return /^[\x00-\x7f]*$/.test(s) ? s : decodeBytes(Buffer.from(s, 'latin1'), charset);
   }
   const bytes: number[] = [];
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c === 0x25 && i + 2 < s.length + 0 && /^[0-9a-fA-F]{2}$/.test(s.slice(i + 1, i + 3))) {
+    if (c === 0x25 && i + 2 < s.length && /^[0-9a-fA-F]{2}$/.test(s.slice(i + 1, i + 3))) {
       bytes.push(Number.parseInt(s.slice(i + 1, i + 3), 16));
       i += 2;
     } else if (c < 0x100) {

@@ -3,7 +3,15 @@
  * notification or throws a typed error saying which check failed and what to look at, and
  * `signNotification()`, the one public signer the sandbox and every test use.
  */
-import { type Charset, formEncodePairs, parseFormBody } from './charset.js';
+import { createHash } from 'node:crypto';
+import {
+  type Charset,
+  decodeFormBytes,
+  encodeText,
+  formEncodePairs,
+  formText,
+  parseFormBody,
+} from './charset.js';
 import type { AlipayConfig } from './config.js';
 import { diagnoseNotificationBody } from './diagnose.js';
 import type { CodecIssue } from './issues.js';
@@ -14,7 +22,7 @@ import {
   decodeUnfreezedDetails,
 } from './result-details.js';
 import { SERVICE_NOTIFY_VERIFY } from './services.js';
-import { type SigningKey, type VerifyingKey, signParams, verifyParams } from './sign.js';
+import { md5Equals, type SigningKey, type VerifyingKey, signParams, verifyParams } from './sign.js';
 
 /** Which check a notification failed. */
 export type NotificationCheck = 'decode' | 'sign' | 'notify_verify' | 'content';
@@ -103,21 +111,84 @@ function tryVerify(params: Record<string, string>, key: VerifyingKey, charset: C
   }
 }
 
+function duplicateParameter(k: string): NotificationError {
+  return new NotificationError(
+    'MALFORMED_BODY',
+    'decode',
+    `parameter "${k}" appears twice in the body`,
+    'pass the raw request body exactly as received; do not merge query-string and body parameters',
+  );
+}
+
 function decodeOnce(body: string | Uint8Array, charset: Charset): Record<string, string> {
   const pairs = parseFormBody(body, charset);
   const out: Record<string, string> = {};
   for (const [k, v] of pairs) {
-    if (Object.hasOwn(out, k)) {
-      throw new NotificationError(
-        'MALFORMED_BODY',
-        'decode',
-        `parameter "${k}" appears twice in the body`,
-        'pass the raw request body exactly as received; do not merge query-string and body parameters',
-      );
-    }
+    if (Object.hasOwn(out, k)) throw duplicateParameter(k);
     out[k] = v;
   }
   return out;
+}
+
+/** The signed bytes `k=v&…` + key, written into a reused buffer (grown as needed). */
+let signedScratch = Buffer.allocUnsafe(64 * 1024);
+
+/**
+ * The body decoded once into bytes (charset.ts `decodeFormBytes`), its parameters as text, and the MD5 over the
+ * signed pairs' *decoded bytes* (sorted by key, `sign`/`sign_type`/empty values left out) + key: the bytes the
+ * signer hashed, without turning the text back into bytes. `md5` is null when the check cannot take this path
+ * (RSA, a non-ASCII key name); the caller then verifies the text as before.
+ */
+function decodeAndDigest(
+  bytes: Uint8Array,
+  charset: Charset,
+  key: VerifyingKey,
+): { params: Record<string, string>; md5: string | null } {
+  const f = decodeFormBytes(bytes);
+  const { starts, ascii } = f;
+  const params: Record<string, string> = {};
+  const signed: number[] = [];
+  let asciiKeys = true;
+  let size = 0;
+  for (let p = 0; p < f.count; p++) {
+    const b = p * 4;
+    const isAscii = ascii[p] === 1;
+    const k = formText(f.bytes, starts[b]!, starts[b + 1]!, isAscii, charset);
+    if (Object.hasOwn(params, k)) throw duplicateParameter(k);
+    params[k] = formText(f.bytes, starts[b + 2]!, starts[b + 3]!, isAscii, charset);
+    if (k === 'sign' || k === 'sign_type' || starts[b + 2] === starts[b + 3]) continue;
+    if (!isAscii && !/^[\x00-\x7f]*$/.test(k)) asciiKeys = false;
+    signed.push(p);
+    size += starts[b + 3]! - starts[b]! + 1;
+  }
+  if (key.signType !== 'MD5' || !asciiKeys) return { params, md5: null };
+  // ASCII key names: their byte order is their UTF-16 order.
+  const keyOf = (p: number) => f.bytes.toString('latin1', starts[p * 4]!, starts[p * 4 + 1]!);
+  const names = signed.map(keyOf);
+  const order = signed
+    .map((_, j) => j)
+    .sort((x, y) => (names[x]! < names[y]! ? -1 : names[x]! > names[y]! ? 1 : 0));
+  if (signedScratch.length < size) signedScratch = Buffer.allocUnsafe(size * 2);
+  const out = signedScratch;
+  let at = 0;
+  for (let j = 0; j < order.length; j++) {
+    const b = signed[order[j]!]! * 4;
+    if (j > 0) out[at++] = 0x26;
+    at += f.bytes.copy(out, at, starts[b]!, starts[b + 1]!);
+    out[at++] = 0x3d;
+    at += f.bytes.copy(out, at, starts[b + 2]!, starts[b + 3]!);
+  }
+  const md5 = createHash('md5')
+    .update(out.subarray(0, at))
+    .update(charset === 'utf-8' ? Buffer.from(key.key, 'utf8') : encodeText(key.key, charset, 'the key'))
+    .digest('hex');
+  return { params, md5 };
+}
+
+/** A string body as bytes (latin1, one per character), or null when it holds characters beyond Latin-1. */
+function latin1Bytes(body: string): Uint8Array | null {
+  for (let i = 0; i < body.length; i++) if (body.charCodeAt(i) > 0xff) return null;
+  return Buffer.from(body, 'latin1');
 }
 
 /**
@@ -129,7 +200,9 @@ export function checkNotificationSignature(
   charset: Charset,
   key: VerifyingKey,
 ): Record<string, string> {
-  const params = decodeOnce(body, charset);
+  const bytes = typeof body === 'string' ? latin1Bytes(body) : body;
+  const fast = bytes === null ? null : decodeAndDigest(bytes, charset, key);
+  const params = fast === null ? decodeOnce(body, charset) : fast.params;
   if (Object.keys(params).length === 0) {
     throw new NotificationError(
       'MALFORMED_BODY',
@@ -169,7 +242,10 @@ export function checkNotificationSignature(
       params,
     );
   }
-  if (tryVerify(params, key, charset)) return params;
+  // The bytes the signer hashed match: genuine. Otherwise the text path decides (and explains below).
+  // For UTF-8 those bytes are exactly the text's bytes, so a mismatch is final; GBK text is re-encoded to be sure.
+  if (fast?.md5 != null && md5Equals(fast.md5, sign)) return params;
+  if ((fast?.md5 == null || charset !== 'utf-8') && tryVerify(params, key, charset)) return params;
 
   // Say why: the diagnosis tries the usual mistakes (charset, added parameter, decoding).
   const finding = diagnoseNotificationBody(body, charset, key).findings.at(-1);
