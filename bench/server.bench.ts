@@ -1,5 +1,5 @@
 /**
- * Notification throughput of the merchant server (issue 4's benchmark).
+ * Notification throughput of the merchant server (issues 4 and 11).
  *
  *   npx tsx bench/server.bench.ts            # 2,000 batches × 50 records, each delivered 3 times, concurrency 64
  *   BENCH_BATCHES=200 npx tsx bench/server.bench.ts   # a quick run (BENCH_QUICK=1 is the same)
@@ -12,7 +12,12 @@
  * due in 24 h). The bench signs each outbox notification exactly as the sandbox's dispatcher does and delivers it
  * 3 times, shuffled, 64 at a time, to the server running in a child process (its own RSS); the server verifies
  * every first copy with the sandbox's notify_verify over loopback. Afterwards the database is checked for double
- * applications. The same deliveries go to a bare node:http server (child process) for the ceiling.
+ * applications. The same deliveries go first to a bare node:http server (the ceiling; BENCH_BARE=off skips it)
+ * and to the minimal server of issue 11 (the baseline: node:http, URLSearchParams, MD5 sign check, one
+ * better-sqlite3 row per delivery in a WAL transaction), each a child process of this one; the last table gives
+ * each server row's ratios to the minimal server measured right before it (CPU per applied notification,
+ * applied/s, p99, peak RSS). Children run with plain node on the compiled packages (bench/server-child.mjs): build
+ * first (`npm run build`).
  *
  * Phases: bare node:http; SQLite (one server); PostgreSQL (two server processes on one throwaway cluster,
  * deliveries alternating between them). Set BENCH_PG=off to skip PostgreSQL.
@@ -23,12 +28,10 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import {
-  createServer as createHttpServer,
   Agent as HttpAgent,
   request as httpRequest,
   type Server,
 } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,6 +48,7 @@ import { type Database, openDatabase } from '@alirefund/store';
 import { startThrowawayPostgres } from '@alirefund/store/testing';
 import { createServer, makeSettings, type ServerDB } from '@alirefund/server';
 import { serve } from '@hono/node-server';
+import Sqlite from 'better-sqlite3';
 
 const BATCHES = Number(process.env['BENCH_BATCHES'] ?? (process.env['BENCH_QUICK'] ? 200 : 2000));
 const RECORDS = 50;
@@ -52,71 +56,11 @@ const COPIES = 3;
 const CONCURRENCY = 64;
 const PARTNER = '2088101122136241';
 const KEY = 'abcdefghijklmnopqrstuvwxyz012345';
-const SELF = fileURLToPath(import.meta.url);
 
-// ---------------------------------------------------------------------------------------------- child roles
+// ---------------------------------------------------------------------------------------------- children
 
-async function childMain(role: string): Promise<void> {
-  let peak = process.memoryUsage.rss();
-  let cpuFrom = process.cpuUsage();
-  const sampler = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage.rss());
-  }, 10);
-  let port: number;
-  let stop: () => Promise<void>;
-  if (role === 'bare') {
-    const server: Server = createHttpServer((req, res) => {
-      req.on('data', () => {});
-      req.on('end', () => res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end('success'));
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    port = (server.address() as AddressInfo).port;
-    stop = () => new Promise((r) => server.close(() => r()));
-  } else {
-    const database = await openDatabase<ServerDB>(process.env['BENCH_DB_URL']!, {
-      poolSize: 16,
-      backgroundCheckpoints: process.env['BENCH_CHECKPOINTS'] !== 'off',
-    });
-    const config = createConfig({ partner: PARTNER, key: KEY, gateway: process.env['BENCH_GATEWAY']! });
-    const app = await createServer({
-      settings: makeSettings({ alipay: config, publicUrl: 'http://127.0.0.1:1' }),
-      database,
-      background: false,
-      console: false,
-    });
-    const http = await new Promise<{ port: number; server: Server }>((resolve) => {
-      const s = serve({ fetch: app.app.fetch, port: 0, hostname: '127.0.0.1' }, (info) =>
-        resolve({ port: info.port, server: s as Server }),
-      );
-    });
-    port = http.port;
-    stop = async () => {
-      http.server.closeAllConnections();
-      await new Promise<void>((r) => http.server.close(() => r()));
-      await app.close();
-      await database.close();
-    };
-  }
-  cpuFrom = process.cpuUsage(); // count the load, not the start-up
-  process.send?.({ port });
-  process.on('message', async (m: { cmd: string }) => {
-    if (m.cmd === 'reset') {
-      peak = process.memoryUsage.rss();
-      cpuFrom = process.cpuUsage();
-    }
-    if (m.cmd === 'stats') process.send?.({ peakRss: peak });
-    if (m.cmd === 'cpu') {
-      const c = process.cpuUsage(cpuFrom);
-      process.send?.({ cpuMs: (c.user + c.system) / 1000 });
-    }
-    if (m.cmd === 'stop') {
-      clearInterval(sampler);
-      await stop();
-      process.send?.({ stopped: true });
-      process.exit(0);
-    }
-  });
-}
+/** The child roles (bare, minimal, server) live in server-child.mjs, run with plain node on dist/. */
+const CHILD = fileURLToPath(new URL('./server-child.mjs', import.meta.url));
 
 interface Child {
   url: string;
@@ -125,12 +69,10 @@ interface Child {
 }
 
 async function startChild(role: string, env: Record<string, string> = {}): Promise<Child> {
-  const proc = fork(SELF, [], {
+  const proc = fork(CHILD, [], {
     execArgv: [
-      '--import',
-      'tsx',
-      ...(process.env['BENCH_PROF'] && role === 'server'
-        ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_PROF']}`]
+      ...(process.env['BENCH_PROF'] && role !== 'bare'
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_PROF']}/${role}`]
         : []),
     ],
     env: { ...process.env, BENCH_ROLE: role, ...env },
@@ -441,6 +383,28 @@ interface Row {
   benchCpuS: number;
   answers: Record<string, number>;
   verified?: Verified;
+  /** Notifications applied (distinct ones stored, for the minimal server). */
+  applied?: number;
+}
+
+/** Server CPU per applied notification, in ms. */
+function cpuPerApplied(r: Row): number {
+  const applied = r.verified?.applied ?? r.applied ?? 0;
+  return applied > 0 ? (r.serverCpuS * 1000) / applied : Number.NaN;
+}
+
+/** Each server row against the minimal server measured right before it, with the issue 11 targets. */
+function printRatios(pairs: Array<[Row, Row]>): void {
+  if (pairs.length === 0) return;
+  console.log('\n| vs minimal server | CPU/applied (ms) | applied/s | p99 (ms) | peak RSS (MB) |');
+  console.log('|---|---:|---:|---:|---:|');
+  for (const [r, base] of pairs) {
+    const cpu = cpuPerApplied(r);
+    const baseCpu = cpuPerApplied(base);
+    console.log(
+      `| ${r.name} | ${cpu.toFixed(2)} vs ${baseCpu.toFixed(2)} = **${(cpu / baseCpu).toFixed(2)}×** (≤ 1.5×) | ${(r.appliedPerSec ?? 0).toFixed(0)} vs ${(base.appliedPerSec ?? 0).toFixed(0)} = **${((r.appliedPerSec ?? 0) / (base.appliedPerSec ?? 1)).toFixed(2)}×** (≥ 0.7×) | ${r.p99.toFixed(0)} vs ${base.p99.toFixed(0)} = **${(r.p99 / base.p99).toFixed(2)}×** (≤ 1.5×) | ${r.peakRssMb.toFixed(0)} vs ${base.peakRssMb.toFixed(0)} (≤ 120) |`,
+    );
+  }
 }
 
 /** Peak RSS (max over processes) and CPU time (sum) of the children, then stops them. */
@@ -509,19 +473,36 @@ function print(rows: Row[]): void {
 
 async function main(): Promise<void> {
   const rows: Row[] = [];
+  const ratios: Array<[Row, Row]> = [];
   const dir = mkdtempSync(join(tmpdir(), 'alirefund-bench-'));
   console.log(
     `server notification benchmark: ${BATCHES} batches × ${RECORDS} records, ${COPIES} deliveries each, concurrency ${CONCURRENCY}`,
   );
   try {
     let ceilingDone = false;
-    /** The ceiling: a bare node:http child answering the same bodies. */
+    /**
+     * The ceiling (a bare node:http child answering the same bodies) and the baseline (the minimal server), each
+     * run right before the server under test with the same bodies.
+     */
     const ceiling = async (bodies: string[]) => {
-      if (ceilingDone) return;
+      if (!ceilingDone && process.env['BENCH_BARE'] !== 'off') {
+        const bare = await startChild('bare');
+        const bareRun = await load([bare.url], bodies);
+        rows.push(row('bare node:http (ceiling)', bareRun, await finish([bare])));
+      }
       ceilingDone = true;
-      const bare = await startChild('bare');
-      const bareRun = await load([bare.url], bodies);
-      rows.push(row('bare node:http (ceiling)', bareRun, await finish([bare])));
+      const minUrl = join(dir, `minimal-${rows.length}.db`);
+      const min = await startChild('minimal', { BENCH_DB_URL: minUrl });
+      const minRun = await load([min.url], bodies);
+      const stats = await finish([min]);
+      const check = new Sqlite(minUrl, { readonly: true });
+      const applied = (check.prepare('select count(*) as n from min_notifications').get() as { n: number }).n;
+      check.close();
+      const minRow = row('minimal server (baseline)', minRun, stats);
+      minRow.appliedPerSec = applied / (minRun.elapsedMs / 1000);
+      minRow.applied = applied;
+      rows.push(minRow);
+      return minRow;
     };
 
     // ---- SQLite, one instance
@@ -530,12 +511,14 @@ async function main(): Promise<void> {
       const sqliteDb = await openDatabase<ServerDB>(sqliteUrl);
       const prepSqlite = await prepare(sqliteDb, dir, 'sqlite');
       await sqliteDb.close();
-      await ceiling(prepSqlite.bodies);
+      const baseSqlite = await ceiling(prepSqlite.bodies);
       const one = await startChild('server', { BENCH_DB_URL: sqliteUrl, BENCH_GATEWAY: prepSqlite.gateway });
       const sqliteRun = await load([one.url], prepSqlite.bodies);
       const stats = await finish([one]);
       const check = await openDatabase<ServerDB>(sqliteUrl);
-      rows.push(row('SQLite, 1 server', sqliteRun, stats, await verify(check)));
+      const sqliteRow = row('SQLite, 1 server', sqliteRun, stats, await verify(check));
+      rows.push(sqliteRow);
+      ratios.push([sqliteRow, baseSqlite]);
       await check.close();
       await prepSqlite.close();
     }
@@ -547,14 +530,16 @@ async function main(): Promise<void> {
         const pgDb = await openDatabase<ServerDB>(cluster.url);
         const prepPg = await prepare(pgDb, dir, 'postgres');
         await pgDb.close();
-        await ceiling(prepPg.bodies);
+        const basePg = await ceiling(prepPg.bodies);
         const env = { BENCH_DB_URL: cluster.url, BENCH_GATEWAY: prepPg.gateway };
         const a = await startChild('server', env);
         const b = await startChild('server', env);
         const pgRun = await load([a.url, b.url], prepPg.bodies);
         const stats = await finish([a, b]);
         const pgCheck = await openDatabase<ServerDB>(cluster.url);
-        rows.push(row('PostgreSQL, 2 servers', pgRun, stats, await verify(pgCheck)));
+        const pgRow = row('PostgreSQL, 2 servers', pgRun, stats, await verify(pgCheck));
+        rows.push(pgRow);
+        ratios.push([pgRow, basePg]);
         await pgCheck.close();
         await prepPg.close();
       } finally {
@@ -565,6 +550,7 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
   print(rows);
+  printRatios(ratios);
   const bad = rows.filter(
     (r) => r.verified && (r.verified.doubleApplications > 0 || r.verified.tradesRefundedTwice > 0),
   );
@@ -574,9 +560,4 @@ async function main(): Promise<void> {
   }
 }
 
-const role = process.env['BENCH_ROLE'];
-if (role) {
-  await childMain(role);
-} else {
-  await main();
-}
+await main();
