@@ -3,6 +3,7 @@
  * with a fix, secrets never echoed. The CLI passes `process.env`; nothing here reads it.
  */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { type AlipayConfig, ConfigError, createConfig } from '@alirefund/protocol';
 import { z } from 'zod';
 
@@ -42,6 +43,11 @@ export interface ServerSettings {
   readonly metricsPort?: number;
   /** How long a shutdown waits for in-flight work (default 20 s). */
   readonly shutdownTimeoutMs: number;
+  /**
+   * Reverse proxies (IPs or CIDRs) whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed; empty: none, the
+   * socket's peer is the client.
+   */
+  readonly trustedProxies: readonly string[];
 }
 
 /** One bad variable: its name and what to do. Never contains a secret's value. */
@@ -84,6 +90,7 @@ export const ENV_VARS = [
   'ALIREFUND_METRICS_TOKEN',
   'ALIREFUND_METRICS_PORT',
   'ALIREFUND_SHUTDOWN_TIMEOUT',
+  'ALIREFUND_TRUSTED_PROXIES',
 ] as const;
 export type EnvVar = (typeof ENV_VARS)[number];
 
@@ -107,6 +114,35 @@ const FIELD_TO_VAR: Record<string, EnvVar> = {
   sellerUserId: 'ALIPAY_SELLER_USER_ID',
   notifyUrl: 'ALIREFUND_PUBLIC_URL',
 };
+
+/**
+ * Parses a comma-separated list of IP addresses and CIDR ranges (`10.0.0.0/8, 192.168.1.10, fd00::/8`).
+ * Returns the entries (trimmed) or the first bad entry.
+ * @example parseProxyList('127.0.0.1, 10.0.0.0/8') // { ok: true, value: ['127.0.0.1', '10.0.0.0/8'] }
+ */
+export function parseProxyList(
+  text: string,
+): { ok: true; value: string[] } | { ok: false; entry: string; reason: string } {
+  const value: string[] = [];
+  for (const raw of text.split(',')) {
+    const entry = raw.trim();
+    if (entry === '') continue;
+    const [ip = '', prefix, extra] = entry.split('/');
+    const family = isIP(ip);
+    if (family === 0 || extra !== undefined) {
+      return { ok: false, entry, reason: 'is not an IP address or a CIDR range such as 10.0.0.0/8' };
+    }
+    if (prefix !== undefined) {
+      const bits = Number(prefix);
+      const max = family === 4 ? 32 : 128;
+      if (!/^\d{1,3}$/.test(prefix) || bits > max) {
+        return { ok: false, entry, reason: `has a prefix length outside 0..${max}` };
+      }
+    }
+    value.push(entry);
+  }
+  return { ok: true, value };
+}
 
 /**
  * Parses a duration: `500ms`, `30s`, `10m`, `2h`, or a bare number of seconds. Returns milliseconds, or null.
@@ -228,6 +264,18 @@ const envSchema = z.object({
     return n;
   }),
   ALIREFUND_SHUTDOWN_TIMEOUT: duration(DEFAULT_SHUTDOWN_TIMEOUT_MS, 0, '20s'),
+  ALIREFUND_TRUSTED_PROXIES: optionalText.transform((v, ctx) => {
+    if (v === undefined) return [];
+    const parsed = parseProxyList(v);
+    if (!parsed.ok) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${parsed.entry}" ${parsed.reason}; list the reverse proxies in front of this server, comma-separated (e.g. 127.0.0.1,10.0.0.0/8)`,
+      });
+      return z.NEVER;
+    }
+    return parsed.value;
+  }),
 });
 
 /** Options of {@link parseServerEnv}. */
@@ -361,6 +409,7 @@ export function parseServerEnv(
     ...(e.ALIREFUND_METRICS_TOKEN !== undefined ? { metricsToken: e.ALIREFUND_METRICS_TOKEN } : {}),
     ...(e.ALIREFUND_METRICS_PORT !== undefined ? { metricsPort: e.ALIREFUND_METRICS_PORT } : {}),
     shutdownTimeoutMs: e.ALIREFUND_SHUTDOWN_TIMEOUT,
+    trustedProxies: e.ALIREFUND_TRUSTED_PROXIES,
   });
 }
 
@@ -397,6 +446,7 @@ export interface SettingsInput {
   metricsToken?: string;
   metricsPort?: number;
   shutdownTimeoutMs?: number;
+  trustedProxies?: readonly string[];
 }
 
 /**
@@ -422,6 +472,7 @@ export function makeSettings(input: SettingsInput): ServerSettings {
     reconcileIntervalMs: input.reconcileIntervalMs ?? DEFAULT_RECONCILE_INTERVAL_MS,
     ...(input.metricsPort !== undefined ? { metricsPort: input.metricsPort } : {}),
     shutdownTimeoutMs: input.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS,
+    trustedProxies: Object.freeze([...(input.trustedProxies ?? [])]),
   } as ServerSettings;
   for (const k of ['apiToken', 'adminPassword', 'metricsToken'] as const) {
     const v = input[k];
@@ -456,5 +507,6 @@ export function describeSettings(s: ServerSettings): Record<string, string | num
     metricsToken: s.metricsToken !== undefined,
     ...(s.metricsPort !== undefined ? { metricsPort: s.metricsPort } : {}),
     shutdownTimeoutMs: s.shutdownTimeoutMs,
+    trustedProxies: s.trustedProxies.join(',') || 'none',
   };
 }

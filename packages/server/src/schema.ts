@@ -321,10 +321,48 @@ const partialReservationIndex: Migration = {
   },
 };
 
+const loginThrottleTokens: Migration = {
+  name: '0007_login_throttle_tokens',
+  async up(db: AnyDb) {
+    // Console login throttling shared by every instance (decision 30): one row per key (`user:<name>` or
+    // `addr:<address>`), the failures counted since the key was last quiet, and until when its next attempt waits.
+    await db.schema
+      .createTable('srv_login_throttle')
+      .addColumn('key', 'text', (c) => c.primaryKey())
+      .addColumn('failures', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('last_attempt_at', 'text', (c) => c.notNull())
+      .addColumn('locked_until', 'text')
+      .execute();
+    await db.schema
+      .createIndex('srv_login_throttle_last')
+      .on('srv_login_throttle')
+      .column('last_attempt_at')
+      .execute();
+    // API tokens may expire; the bootstrap token is told apart from a token someone named "bootstrap".
+    await db.schema.alterTable('srv_api_tokens').addColumn('expires_at', 'text').execute();
+    await db.schema
+      .alterTable('srv_api_tokens')
+      .addColumn('bootstrap', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
+    await db
+      .updateTable('srv_api_tokens')
+      .set({ bootstrap: 1 })
+      .where('name', '=', 'bootstrap')
+      .where('created_by', '=', 'system')
+      .execute();
+  },
+  async down(db: AnyDb) {
+    await db.schema.alterTable('srv_api_tokens').dropColumn('bootstrap').execute();
+    await db.schema.alterTable('srv_api_tokens').dropColumn('expires_at').execute();
+    await db.schema.dropTable('srv_login_throttle').ifExists().execute();
+  },
+};
+
 export const serverMigrations: readonly Migration[] = [
   initial,
   indexes,
   reconcileAttempts,
   sessionPicks,
   partialReservationIndex,
+  loginThrottleTokens,
 ];

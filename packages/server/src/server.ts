@@ -9,6 +9,7 @@ import type { ServerSettings } from './config.js';
 import type { ConsoleContext, ServiceDeps } from './context.js';
 import type { ServerDatabase, ServerDB } from './db.js';
 import { mountApi } from './http/api.js';
+import { mountResponseHeaders } from './http/client.js';
 import { mountNotify } from './http/notify.js';
 import { mountOps, mountRequestTracking, readiness, type Traffic } from './http/ops.js';
 import { type Logger, silentLogger } from './log.js';
@@ -86,6 +87,7 @@ export async function createServer(deps: CreateServerDeps): Promise<AlirefundSer
 
     const app = new Hono();
     const ops = { database, settings, metrics, log, traffic };
+    mountResponseHeaders(app, settings);
     mountRequestTracking(app, ops);
     mountOps(app, ops);
     mountNotify(app, services.notifications, log, metrics);

@@ -67,6 +67,15 @@ export function mountConsole(app: Hono, ctx: ConsoleContext): void {
   con.get('/assets/console.js', asset('text/javascript; charset=utf-8', CONSOLE_JS));
   con.get('/assets/favicon.svg', asset('image/svg+xml', FAVICON_SVG));
   con.get('/favicon.ico', (c) => c.redirect('/assets/favicon.svg', 301));
+  // Any other asset: a plain 404 (no page, no session lookup, nothing logged).
+  con.all(
+    '/assets/*',
+    () =>
+      new Response('not found', {
+        status: 404,
+        headers: { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' },
+      }),
+  );
 
   con.use(
     '*',

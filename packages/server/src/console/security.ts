@@ -3,6 +3,8 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'hono';
+import type { ServerSettings } from '../config.js';
+import { isHttpsRequest } from '../http/client.js';
 
 export const SESSION_COOKIE = 'alirefund_session';
 /** Double-submit token of the login form (there is no session yet). */
@@ -23,10 +25,14 @@ export function sameToken(a: string, b: string): boolean {
   return x.length === y.length && x.length > 0 && timingSafeEqual(x, y);
 }
 
-/** Whether the browser reached us over https (directly, or through a proxy that says so). */
+/**
+ * Whether the browser reached us over https: directly, because `ALIREFUND_PUBLIC_URL` is https, or through a
+ * trusted proxy (`ALIREFUND_TRUSTED_PROXIES`) that says so. An untrusted `X-Forwarded-Proto` is ignored.
+ */
 export function isHttps(c: Context): boolean {
-  if (new URL(c.req.url).protocol === 'https:') return true;
-  return c.req.header('x-forwarded-proto')?.split(',')[0]?.trim().toLowerCase() === 'https';
+  const settings = (c.var as { ctx?: { settings?: ServerSettings } }).ctx?.settings;
+  if (settings) return isHttpsRequest(c, settings);
+  return new URL(c.req.url).protocol === 'https:';
 }
 
 /** The CSP of console pages: no script but our own file, our own stylesheet, forms to ourselves only. */

@@ -184,7 +184,11 @@ export function mountApi(app: Hono, services: ServerServices, log: Logger): void
     const token = await services.tokens.authenticate(m[1]!);
     if (!token) {
       return errorResponse(
-        new ServiceError('UNAUTHORIZED', 'the API token is unknown or revoked', 'authorization'),
+        new ServiceError(
+          'UNAUTHORIZED',
+          "the API token is unknown, revoked or expired; create a new one on the console's tokens page",
+          'authorization',
+        ),
       );
     }
     c.set('token', token);
@@ -293,6 +297,11 @@ export function mountApi(app: Hono, services: ServerServices, log: Logger): void
   });
 
   api.get('/dashboard', async (c) => c.json(await services.dashboard.stats()));
+
+  // The tokens without their secrets: name, prefix, last use, expiry, revoked; `current` is the caller's.
+  api.get('/tokens', async (c) =>
+    c.json({ tokens: await services.tokens.list(), current: c.get('token').id }),
+  );
 
   api.all('*', () => {
     throw new ServiceError('NOT_FOUND', 'no such API endpoint', 'path');

@@ -8,6 +8,7 @@ import type { Kysely } from 'kysely';
 import type { ServerDB } from '../db.js';
 import { nowIso, nowMs } from './clock.js';
 import type { ServiceDeps } from './deps.js';
+import { createLoginThrottle, type LoginThrottle } from './login-throttle.js';
 import type { Operator, OperatorService } from './operators.js';
 
 /** Default session lifetime: 12 hours. */
@@ -22,6 +23,8 @@ export interface Session {
 }
 
 export interface SessionService {
+  /** Login throttling in the database, per username and per client address (login-throttle.ts). */
+  readonly loginThrottle: LoginThrottle;
   /** Starts a session; the returned `token` goes in the cookie and is never stored. */
   create(operatorId: number, opts?: { lang?: string; ttlMs?: number }): Promise<{ token: string } & Session>;
   /** The live session of a cookie token, or null (unknown, expired, operator disabled). */
@@ -69,6 +72,7 @@ export function createSessionService(deps: ServiceDeps, operators: OperatorServi
         .execute()
     ).map((r) => r.trade_no);
   return {
+    loginThrottle: createLoginThrottle(deps),
     async create(operatorId, opts = {}) {
       const token = randomBytes(32).toString('base64url');
       const csrfToken = randomBytes(32).toString('base64url');

@@ -1,11 +1,12 @@
 /**
  * Login and logout. Passwords are checked by the operators service (scrypt); the session token lives only in
  * an HttpOnly, SameSite=Lax cookie (Secure over https). The login form has its own double-submit CSRF token,
- * since there is no session yet.
+ * since there is no session yet. Attempts are throttled in the database per username and per client address
+ * (services/login-throttle.ts): growing waits, never a lasting lock.
  */
 import type { Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import { remoteAddress } from '../../http/util.js';
+import { clientAddress } from '../../http/client.js';
 import { SESSION_TTL_MS } from '../../services/sessions.js';
 import { type ConsoleEnv, type CCtx, readForm } from '../env.js';
 import {
@@ -19,9 +20,14 @@ import {
 } from '../security.js';
 import { type Flash, h, render } from '../ui.js';
 
-/** Failed logins per username and address in the last window; more than this and that pair is paused. */
-const MAX_FAILURES = 10;
-const FAILURE_WINDOW_MS = 15 * 60_000;
+/** "Try again in N s" in the page's language (the wait comes from the throttle). */
+function waitText(c: CCtx, seconds: number, key: 'user' | 'address'): string {
+  const wait = seconds >= 120 ? `${Math.ceil(seconds / 60)} min` : `${seconds} s`;
+  if (c.get('lang') === 'en') {
+    return `Too many failed sign-ins ${key === 'user' ? 'for this user' : 'from your address'}; try again in ${wait}.`;
+  }
+  return `${key === 'user' ? '该用户' : '您所在地址'}登录失败次数过多，请在 ${wait} 后再试。`;
+}
 
 function loginPage(
   c: CCtx,
@@ -64,10 +70,6 @@ function loginPage(
 }
 
 export function registerAuth(con: Hono<ConsoleEnv>): void {
-  const failures = new Map<string, number[]>();
-  const recentFailures = (username: string, now: number) =>
-    (failures.get(username) ?? []).filter((at) => now - at < FAILURE_WINDOW_MS);
-
   con.get('/login', (c) => {
     if (c.get('session')) return c.redirect(safeNext(c.req.query('next')), 303);
     return loginPage(c, { next: safeNext(c.req.query('next')) });
@@ -75,7 +77,7 @@ export function registerAuth(con: Hono<ConsoleEnv>): void {
 
   con.post('/login', async (c) => {
     const t = c.get('t');
-    const { services, log } = c.get('ctx');
+    const { services, log, settings } = c.get('ctx');
     const form = await readForm(c);
     const cookieToken = getCookie(c, LOGIN_CSRF_COOKIE) ?? '';
     const next = safeNext(form.str('next'));
@@ -84,18 +86,30 @@ export function registerAuth(con: Hono<ConsoleEnv>): void {
     }
     const username = form.str('username');
     const password = form.str('password', { raw: true });
-    const now = Date.now();
-    const ip = remoteAddress(c);
-    // Keyed by user and address: a guesser is slowed down without letting anyone lock the operator out.
-    const key = `${username}|${ip ?? ''}`;
-    if (recentFailures(key, now).length >= MAX_FAILURES) {
-      return loginPage(c, { next, username, flash: { kind: 'error', text: t.loginPaused } }, 429);
+    const ip = clientAddress(c, settings);
+    // Counted before the password is checked (a burst of guesses cannot slip through); a waiting key is refused
+    // without looking at the password, and the refusal does not lengthen the wait.
+    const attempt = await services.sessions.loginThrottle.attempt(username, ip);
+    if (!attempt.allowed) {
+      log.warn(
+        { username, ip, retryAfterSeconds: attempt.retryAfterSeconds, key: attempt.key },
+        'console login throttled',
+      );
+      const res = loginPage(
+        c,
+        {
+          next,
+          username,
+          flash: { kind: 'error', text: waitText(c, attempt.retryAfterSeconds, attempt.key) },
+        },
+        429,
+      );
+      res.headers.set('retry-after', String(attempt.retryAfterSeconds));
+      return res;
     }
     const operator =
       username === '' || password === '' ? null : await services.operators.authenticate(username, password);
     if (!operator) {
-      failures.set(key, [...recentFailures(key, now), now]);
-      if (failures.size > 10_000) failures.clear();
       await services.audit.record({
         actor: 'anonymous',
         action: 'console.login_failed',
@@ -105,7 +119,7 @@ export function registerAuth(con: Hono<ConsoleEnv>): void {
       log.warn({ username, ip }, 'console login failed');
       return loginPage(c, { next, username, flash: { kind: 'error', text: t.loginFailed } }, 401);
     }
-    failures.delete(key);
+    await services.sessions.loginThrottle.succeeded(username, ip);
     const session = await services.sessions.create(operator.id, { lang: c.get('lang') });
     setCookie(c, SESSION_COOKIE, session.token, {
       httpOnly: true,
@@ -134,7 +148,7 @@ export function registerAuth(con: Hono<ConsoleEnv>): void {
         actor: `operator:${session.operator.username}`,
         action: 'console.logout',
         target: session.operator.username,
-        ip: remoteAddress(c),
+        ip: clientAddress(c, c.get('ctx').settings),
       });
     }
     deleteCookie(c, SESSION_COOKIE, { path: '/', secure: isHttps(c) });
