@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { type AlipayConfig, ConfigError, createConfig } from '@alirefund/protocol';
+import { type AlipayConfig, ConfigError, createConfig, parseYuan } from '@alirefund/protocol';
 import { z } from 'zod';
 
 /** Default and maximum number of records per batch (the seeds: 50 is the efficient size, 1000 the limit). */
@@ -43,6 +43,13 @@ export interface ServerSettings {
   readonly metricsPort?: number;
   /** How long a shutdown waits for in-flight work (default 20 s). */
   readonly shutdownTimeoutMs: number;
+  /**
+   * Two-person rule: a batch whose amount (or whose selection's) is above this many fen waits for an approver
+   * other than its creator (ALIREFUND_APPROVAL_THRESHOLD, yuan); unset: only {@link approvalAll} asks for it.
+   */
+  readonly approvalThresholdFen?: number;
+  /** Every batch waits for approval (ALIREFUND_APPROVAL_ALL=true). */
+  readonly approvalAll: boolean;
   /**
    * Reverse proxies (IPs or CIDRs) whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed; empty: none, the
    * socket's peer is the client.
@@ -90,6 +97,8 @@ export const ENV_VARS = [
   'ALIREFUND_METRICS_TOKEN',
   'ALIREFUND_METRICS_PORT',
   'ALIREFUND_SHUTDOWN_TIMEOUT',
+  'ALIREFUND_APPROVAL_THRESHOLD',
+  'ALIREFUND_APPROVAL_ALL',
   'ALIREFUND_TRUSTED_PROXIES',
 ] as const;
 export type EnvVar = (typeof ENV_VARS)[number];
@@ -264,6 +273,30 @@ const envSchema = z.object({
     return n;
   }),
   ALIREFUND_SHUTDOWN_TIMEOUT: duration(DEFAULT_SHUTDOWN_TIMEOUT_MS, 0, '20s'),
+  ALIREFUND_APPROVAL_THRESHOLD: optionalText.transform((v, ctx) => {
+    if (v === undefined) return undefined;
+    const fen = parseYuan(v);
+    if (fen === null) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          'must be an amount in yuan with at most 2 decimals, such as 5000 or 5000.00: batches above it wait for a second person to approve them',
+      });
+      return z.NEVER;
+    }
+    return fen;
+  }),
+  ALIREFUND_APPROVAL_ALL: optionalText.transform((v, ctx) => {
+    if (v === undefined) return false;
+    const low = v.toLowerCase();
+    if (['true', '1', 'yes'].includes(low)) return true;
+    if (['false', '0', 'no'].includes(low)) return false;
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must be true or false (true: every batch waits for a second person to approve it)',
+    });
+    return z.NEVER;
+  }),
   ALIREFUND_TRUSTED_PROXIES: optionalText.transform((v, ctx) => {
     if (v === undefined) return [];
     const parsed = parseProxyList(v);
@@ -409,6 +442,10 @@ export function parseServerEnv(
     ...(e.ALIREFUND_METRICS_TOKEN !== undefined ? { metricsToken: e.ALIREFUND_METRICS_TOKEN } : {}),
     ...(e.ALIREFUND_METRICS_PORT !== undefined ? { metricsPort: e.ALIREFUND_METRICS_PORT } : {}),
     shutdownTimeoutMs: e.ALIREFUND_SHUTDOWN_TIMEOUT,
+    ...(e.ALIREFUND_APPROVAL_THRESHOLD !== undefined
+      ? { approvalThresholdFen: e.ALIREFUND_APPROVAL_THRESHOLD }
+      : {}),
+    approvalAll: e.ALIREFUND_APPROVAL_ALL,
     trustedProxies: e.ALIREFUND_TRUSTED_PROXIES,
   });
 }
@@ -446,6 +483,8 @@ export interface SettingsInput {
   metricsToken?: string;
   metricsPort?: number;
   shutdownTimeoutMs?: number;
+  approvalThresholdFen?: number;
+  approvalAll?: boolean;
   trustedProxies?: readonly string[];
 }
 
@@ -472,6 +511,8 @@ export function makeSettings(input: SettingsInput): ServerSettings {
     reconcileIntervalMs: input.reconcileIntervalMs ?? DEFAULT_RECONCILE_INTERVAL_MS,
     ...(input.metricsPort !== undefined ? { metricsPort: input.metricsPort } : {}),
     shutdownTimeoutMs: input.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS,
+    ...(input.approvalThresholdFen !== undefined ? { approvalThresholdFen: input.approvalThresholdFen } : {}),
+    approvalAll: input.approvalAll ?? false,
     trustedProxies: Object.freeze([...(input.trustedProxies ?? [])]),
   } as ServerSettings;
   for (const k of ['apiToken', 'adminPassword', 'metricsToken'] as const) {
@@ -507,6 +548,8 @@ export function describeSettings(s: ServerSettings): Record<string, string | num
     metricsToken: s.metricsToken !== undefined,
     ...(s.metricsPort !== undefined ? { metricsPort: s.metricsPort } : {}),
     shutdownTimeoutMs: s.shutdownTimeoutMs,
+    ...(s.approvalThresholdFen !== undefined ? { approvalThresholdFen: s.approvalThresholdFen } : {}),
+    approvalAll: s.approvalAll,
     trustedProxies: s.trustedProxies.join(',') || 'none',
   };
 }

@@ -4,6 +4,7 @@
  */
 import type { Database } from '@alirefund/store';
 import type { Generated } from 'kysely';
+import type { Role } from './auth/roles.js';
 
 /** Status of a paid trade as the merchant sees it. */
 export type TradeStatus = 'paid' | 'partially_refunded' | 'fully_refunded';
@@ -22,8 +23,13 @@ export type TradeStatus = 'paid' | 'partially_refunded' | 'fully_refunded';
  * ```
  *
  * A pwd batch goes draft ──▶ submitted when its form is rendered for the operator's browser.
+ *
+ * The two-person rule (services/approval.ts): a batch that needs approval is created `awaiting_approval`, which
+ * is stored as `draft` with `approval_status = 'pending'` (the CHECK on `state` cannot change on SQLite) and
+ * never read back as `draft`; approved ──▶ draft (approval_status 'approved'), rejected ──▶ cancelled.
  */
 export type BatchState =
+  | 'awaiting_approval'
   | 'draft'
   | 'queued'
   | 'submitted'
@@ -36,6 +42,7 @@ export type BatchState =
 
 /** States in which a batch still reserves its trades (no other batch may take them). */
 export const OPEN_STATES: readonly BatchState[] = [
+  'awaiting_approval',
   'draft',
   'queued',
   'submitted',
@@ -107,6 +114,14 @@ export interface BatchesTable {
   applied_at: string | null;
   applied_notify_id: string | null;
   applied_notification_id: number | null;
+  /** The two-person rule (migration 0008): null when the batch needed no approval. */
+  approval_status: Generated<'pending' | 'approved' | 'rejected' | null>;
+  /** Who approved or rejected it (`operator:NAME`, `api:TOKEN`), when, and why (a rejection's reason). */
+  approval_by: Generated<string | null>;
+  approval_at: Generated<string | null>;
+  approval_reason: Generated<string | null>;
+  /** The operator behind the API token that prepared the batch (`operator:NAME`), when there is one. */
+  created_owner: Generated<string | null>;
 }
 
 export interface BatchRecordsTable {
@@ -177,6 +192,8 @@ export interface OperatorsTable {
   created_at: string;
   disabled_at: string | null;
   last_login_at: string | null;
+  /** Migration 0008; operators from before it are admins. */
+  role: Generated<Role>;
 }
 
 export interface SessionsTable {
@@ -201,6 +218,8 @@ export interface ApiTokensTable {
   created_by: string;
   last_used_at: string | null;
   revoked_at: string | null;
+  /** The token's role (migration 0008; tokens from before it are `operator`). */
+  scope: Generated<Role>;
 }
 
 export interface AuditLogTable {

@@ -358,6 +358,59 @@ const loginThrottleTokens: Migration = {
   },
 };
 
+const rolesApproval: Migration = {
+  name: '0008_roles_approval',
+  async up(db: AnyDb) {
+    // Roles (auth/roles.ts). Every operator who existed before roles keeps every right they had: admin.
+    await db.schema
+      .alterTable('srv_operators')
+      .addColumn('role', 'text', (c) =>
+        c.notNull().defaultTo('admin').check(sql`role in ('admin', 'approver', 'operator', 'viewer')`),
+      )
+      .execute();
+    // Existing API tokens: operator, which is everything the API allowed before (trades, refunds, queue,
+    // cancel, reads) but approving a batch (docs/decisions.md).
+    await db.schema
+      .alterTable('srv_api_tokens')
+      .addColumn('scope', 'text', (c) =>
+        c.notNull().defaultTo('operator').check(sql`scope in ('admin', 'approver', 'operator', 'viewer')`),
+      )
+      .execute();
+    // The two-person rule. The CHECK on srv_batches.state (0001) cannot be altered on SQLite without rebuilding
+    // the table, so a batch awaiting approval is stored as a draft with approval_status 'pending' and shown as
+    // `awaiting_approval` (services/batch-views.ts). A rejected batch is cancelled with approval_status
+    // 'rejected'. created_owner: the operator behind the API token that prepared the batch, if any.
+    await db.schema
+      .alterTable('srv_batches')
+      .addColumn('approval_status', 'text', (c) =>
+        c.check(sql`approval_status in ('pending', 'approved', 'rejected')`),
+      )
+      .execute();
+    for (const column of ['approval_by', 'approval_at', 'approval_reason', 'created_owner']) {
+      await db.schema.alterTable('srv_batches').addColumn(column, 'text').execute();
+    }
+    await db.schema
+      .createIndex('srv_batches_approval')
+      .on('srv_batches')
+      .columns(['approval_status', 'created_at'])
+      .execute();
+  },
+  async down(db: AnyDb) {
+    await db.schema.dropIndex('srv_batches_approval').execute();
+    for (const column of [
+      'created_owner',
+      'approval_reason',
+      'approval_at',
+      'approval_by',
+      'approval_status',
+    ]) {
+      await db.schema.alterTable('srv_batches').dropColumn(column).execute();
+    }
+    await db.schema.alterTable('srv_api_tokens').dropColumn('scope').execute();
+    await db.schema.alterTable('srv_operators').dropColumn('role').execute();
+  },
+};
+
 export const serverMigrations: readonly Migration[] = [
   initial,
   indexes,
@@ -365,4 +418,5 @@ export const serverMigrations: readonly Migration[] = [
   sessionPicks,
   partialReservationIndex,
   loginThrottleTokens,
+  rolesApproval,
 ];

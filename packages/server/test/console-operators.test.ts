@@ -67,7 +67,9 @@ describe.each(dialectsUnderTest())('console operators (%s)', (dialect) => {
     expect(page.html).toMatch(/<tr data-operator="admin">[\s\S]*?当前账号/);
     const adminId = await idOf('admin');
     expect(page.html).not.toContain(`action="/operators/${adminId}/disable"`);
-    expect(page.html).toContain(`action="/operators/${adminId}/password"`);
+    // One's own password changes on /account, with the current one.
+    expect(page.html).not.toContain(`action="/operators/${adminId}/password"`);
+    expect(page.html).toMatch(/<tr data-operator="admin">[\s\S]*?href="\/account"/);
     // Every page links to it.
     expect((await admin.get('/dashboard')).html).toContain('href="/operators"');
     const en = await admin.get('/operators?lang=en');
@@ -161,14 +163,28 @@ describe.each(dialectsUnderTest())('console operators (%s)', (dialect) => {
     await expectNoPasswordAnywhere([after.html, res.html]);
   });
 
-  it('resetting one’s own password signs one out', async () => {
+  it('one’s own password changes only with the current one (on /account), and signs one out', async () => {
     await admin.get('/operators');
-    const res = await admin.post(`/operators/${await idOf('admin')}/password`, { password: ALICE_PW2 });
+    // Not through the operators page, even for an admin.
+    const viaReset = await admin.post(`/operators/${await idOf('admin')}/password`, { password: ALICE_PW2 });
+    expect(viaReset.status).toBe(403);
+    expect(await s.server.services.operators.authenticate('admin', ADMIN_PASSWORD)).not.toBeNull();
+    const page = await admin.get('/account');
+    expect(page.status).toBe(200);
+    expect(page.html).toContain('name="current"');
+    const wrong = await admin.post('/account/password', { current: 'not-the-password', password: ALICE_PW2 });
+    expect(wrong.status).toBe(422);
+    expect(wrong.html).toContain('当前密码不正确');
+    expect((await admin.get('/dashboard')).status).toBe(200);
+    const res = await admin.post('/account/password', { current: ADMIN_PASSWORD, password: ALICE_PW2 });
     expect(res.status).toBe(303);
     expect(res.location).toBe('/login');
     expect((await admin.get('/dashboard')).status).toBe(303);
     const back = new ConsoleClient(s.app);
     expect((await back.login('admin', ALICE_PW2)).status).toBe(303);
+    const audit = await s.server.services.audit.list({ action: 'operator.change_own_password' });
+    expect(audit.items.map((e) => [e.actor, e.target])).toEqual([['operator:admin', 'admin']]);
+    await expectNoPasswordAnywhere([page.html, wrong.html, res.html]);
   });
 
   it("an operator's API tokens stop working while the operator is disabled; others' keep working", async () => {
@@ -254,9 +270,10 @@ describe.each(dialectsUnderTest())('console operators (%s)', (dialect) => {
     expect(unknown.status).toBe(404);
   });
 
-  it('two operators disabling each other at once leave exactly one enabled', async () => {
+  it('two admins disabling each other at once leave exactly one enabled', async () => {
     await createAlice();
     const ops = s.server.services.operators;
+    await ops.setRole('alice', 'admin', 'operator:admin');
     const results = await Promise.allSettled([
       ops.setDisabled('alice', true, 'operator:admin'),
       ops.setDisabled('admin', true, 'operator:alice'),

@@ -22,6 +22,9 @@ import { ServiceError } from '../errors.js';
 import type { ConsoleEnv } from './env.js';
 import { readForm } from './env.js';
 import { dictionary, isLang, type Lang } from './i18n.js';
+import { endpointKey } from '../auth/endpoint.js';
+import { allows } from '../auth/roles.js';
+import { registerAccount } from './pages/account.js';
 import { registerAudit } from './pages/audit.js';
 import { registerAuth } from './pages/auth.js';
 import { registerBatches } from './pages/batches.js';
@@ -153,6 +156,24 @@ export function mountConsole(app: Hono, ctx: ConsoleContext): void {
       }
     }
 
+    // Roles: the route against the one table of who may call what (auth/roles.ts).
+    if (session) {
+      const key = endpointKey(c);
+      if (key !== null && !allows(key, session.operator.role)) {
+        const res = render(
+          c,
+          {
+            title: t.forbiddenTitle,
+            active: 'none',
+            body: h`<p id="forbidden">${t.forbiddenText(t.roles[session.operator.role])}</p><p><a class="btn" href="/dashboard">${t.nav.dashboard}</a></p>`,
+          },
+          403,
+        );
+        applyHeaders(res.headers);
+        return res;
+      }
+    }
+
     await next();
     applyHeaders(c.res.headers);
     if (session && !c.res.headers.has('cache-control')) c.res.headers.set('cache-control', 'no-store');
@@ -167,6 +188,7 @@ export function mountConsole(app: Hono, ctx: ConsoleContext): void {
   registerImport(con);
   registerTokens(con);
   registerOperators(con);
+  registerAccount(con);
   registerAudit(con);
 
   // Anything else under the console: a 404 page (the JSON API and the notify endpoints answer for themselves).

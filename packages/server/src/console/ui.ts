@@ -5,6 +5,7 @@
 import { formatBeijing, formatYuan, isKnownCode, lookupCode } from '@alirefund/protocol';
 import { html } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
+import { allows } from '../auth/roles.js';
 import type { BatchState, NotificationVerdict, TradeStatus } from '../db.js';
 import type { CCtx } from './env.js';
 import type { Dict, Lang } from './i18n.js';
@@ -42,6 +43,7 @@ export function duration(ms: number | null): string {
 }
 
 const STATE_TONE: Record<BatchState, string> = {
+  awaiting_approval: 'warn',
   draft: 'neutral',
   queued: 'info',
   submitted: 'info',
@@ -104,6 +106,15 @@ export function explainCode(t: Dict, lang: Lang, code: string, opts: { advice?: 
   if (local !== undefined)
     return h`<span class="code code-bad">${code}</span> <span class="meaning">${local}</span>`;
   return h`<span class="code code-bad">${code}</span>`;
+}
+
+/**
+ * Whether the signed-in operator's role may call `METHOD /path` (a key of auth/roles.ts): pages show only the
+ * links and buttons that would be allowed (the middleware refuses the others anyway).
+ */
+export function can(c: CCtx, key: string): boolean {
+  const session = c.get('session');
+  return session !== null && allows(key, session.operator.role);
 }
 
 /** The hidden CSRF field of a form. */
@@ -218,17 +229,19 @@ export function page(c: CCtx, o: PageOptions): Html {
 <a class="brand" href="/dashboard">${logo()}<span class="brand-name">alirefund</span><span class="brand-sub">${t.consoleName}</span></a>
 ${
   session
-    ? h`<nav class="mainnav" aria-label="${t.mainNav}">${nav.map(
-        ([key, path, label]) =>
-          h`<a href="${path}"${key === o.active ? h` class="active" aria-current="page"` : ''}>${label}</a>`,
-      )}</nav>`
+    ? h`<nav class="mainnav" aria-label="${t.mainNav}">${nav
+        .filter(([, path]) => can(c, `GET ${path}`))
+        .map(
+          ([key, path, label]) =>
+            h`<a href="${path}"${key === o.active ? h` class="active" aria-current="page"` : ''}>${label}</a>`,
+        )}</nav>`
     : ''
 }
 <div class="userbox">
 <a class="lang-switch" href="${langSwitchHref(c, other)}" hreflang="${other}" lang="${other}">${other === 'en' ? 'English' : '中文'}</a>
 ${
   session
-    ? h`<span class="user" title="${t.signedInAs}">${session.operator.displayName ?? session.operator.username}</span>
+    ? h`<a class="user" href="/account" title="${t.signedInAs} · ${t.account.title}">${session.operator.displayName ?? session.operator.username}</a> <span class="tag" data-role="${session.operator.role}">${t.roles[session.operator.role]}</span>
 <form method="post" action="/logout" class="inline">${csrf(c)}<button type="submit" class="btn btn-ghost btn-small">${t.logout}</button></form>`
     : ''
 }

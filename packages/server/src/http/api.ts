@@ -10,6 +10,9 @@ import { ServiceError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ServerServices } from '../services/index.js';
 import type { ApiToken } from '../services/tokens.js';
+import { endpointKey } from '../auth/endpoint.js';
+import { accessOf, allows, type Role } from '../auth/roles.js';
+import { ownerOf } from '../services/approval.js';
 import { errorResponse } from './util.js';
 
 const amountField = {
@@ -167,7 +170,7 @@ function intParam(v: string | undefined): number | undefined {
   return Number(v);
 }
 
-type Env = { Variables: { token: ApiToken } };
+type Env = { Variables: { token: ApiToken; scope: Role } };
 
 /** Mounts `/api/*` on `app`. */
 export function mountApi(app: Hono, services: ServerServices, log: Logger): void {
@@ -192,11 +195,31 @@ export function mountApi(app: Hono, services: ServerServices, log: Logger): void
       );
     }
     c.set('token', token);
+    // The token's scope against the one table of who may call what (auth/roles.ts).
+    const scope = await services.tokenScopes.of(token.id);
+    const key = endpointKey(c);
+    if (key !== null && !allows(key, scope)) {
+      const access = accessOf(key);
+      return errorResponse(
+        new ServiceError(
+          'FORBIDDEN',
+          `this token's scope is ${scope}; ${key} needs ${access === 'public' ? 'none' : access.join(' or ')}`,
+          'scope',
+        ),
+      );
+    }
+    c.set('scope', scope);
     await next();
     c.header('cache-control', 'no-store');
   });
 
   const actor = (c: Context<Env>) => `api:${c.get('token').name}`;
+  /** The two-person rule's view of the caller: the token, the operator who made it, its scope. */
+  const approver = (c: Context<Env>) => ({
+    actor: actor(c),
+    owner: ownerOf(c.get('token').createdBy),
+    role: c.get('scope'),
+  });
 
   api.post('/trades', async (c) => {
     const body = await jsonBody(c, tradesBody);
@@ -241,6 +264,7 @@ export function mountApi(app: Hono, services: ServerServices, log: Logger): void
     const res = await services.refunds.createBatches(body.items, {
       mode: body.mode,
       actor: actor(c),
+      owner: ownerOf(c.get('token').createdBy),
       ...(body.batchSize !== undefined ? { batchSize: body.batchSize } : {}),
       ...(body.queue !== undefined ? { queue: body.queue } : {}),
     });
@@ -280,6 +304,14 @@ export function mountApi(app: Hono, services: ServerServices, log: Logger): void
   api.post('/batches/:batchNo/cancel', async (c) =>
     c.json(await services.refunds.cancel(c.req.param('batchNo'), actor(c))),
   );
+  // The two-person rule (services/approval.ts): not by the token that prepared the batch, nor its operator.
+  api.post('/batches/:batchNo/approve', async (c) =>
+    c.json(await services.approval.approve(c.req.param('batchNo'), approver(c))),
+  );
+  api.post('/batches/:batchNo/reject', async (c) => {
+    const body = await jsonBody(c, z.object({ reason: z.string() }));
+    return c.json(await services.approval.reject(c.req.param('batchNo'), approver(c), body.reason));
+  });
 
   api.get('/notifications', async (c) => {
     const verdict = c.req.query('verdict');

@@ -16,6 +16,7 @@ import type { Kysely } from 'kysely';
 import { randomUUID } from 'node:crypto';
 import type { BatchState, RefundMode, ServerDB } from '../db.js';
 import { type ItemIssue, ServiceError } from '../errors.js';
+import { approvalRequired } from './approval.js';
 import type { AuditService } from './audit.js';
 import { nowIso } from './clock.js';
 import type { ServiceDeps } from './deps.js';
@@ -62,6 +63,7 @@ export function createBatchWriter(
     mode: RefundMode,
     actor: string,
     queue: boolean,
+    owner?: string | null,
   ): Promise<CreateBatchesResult>;
 } {
   const { database, clock, config, settings } = deps;
@@ -122,6 +124,7 @@ export function createBatchWriter(
     mode: RefundMode,
     actor: string,
     queue: boolean,
+    owner: string | null = null,
   ): Promise<CreateBatchesResult> {
     // Identities and signed requests first: a request the SDK would refuse is never persisted.
     const prepared = planned.batches.map((p) => {
@@ -153,10 +156,16 @@ export function createBatchWriter(
       };
     });
     const groupId = prepared.length > 1 ? randomUUID() : null;
-    const state: BatchState = queue && mode === 'nopwd' ? 'queued' : 'draft';
+    // The two-person rule: the selection's total counts, so that splitting it does not dodge the threshold.
+    const pending = approvalRequired(
+      settings,
+      prepared.reduce((s, b) => s + b.totalFen, 0),
+    );
+    const state: BatchState = pending ? 'draft' : queue && mode === 'nopwd' ? 'queued' : 'draft';
+    const shown: BatchState = pending ? 'awaiting_approval' : state;
     const messageOf = (k: number) => {
       const b = prepared[k]!;
-      return `batch created with ${b.recordCount} record(s), ${formatYuan(b.totalFen)} yuan, ${mode}${prepared.length > 1 ? ` (part ${k + 1} of ${prepared.length})` : ''}${state === 'queued' ? '; queued for submission' : ''}`;
+      return `batch created with ${b.recordCount} record(s), ${formatYuan(b.totalFen)} yuan, ${mode}${prepared.length > 1 ? ` (part ${k + 1} of ${prepared.length})` : ''}${state === 'queued' ? '; queued for submission' : ''}${pending ? '; awaiting approval by a second person (an approver or admin other than its creator)' : ''}`;
     };
     try {
       const created = await withTransaction(database, async (trx) => {
@@ -198,6 +207,8 @@ export function createBatchWriter(
               applied_at: null,
               applied_notify_id: null,
               applied_notification_id: null,
+              approval_status: pending ? 'pending' : null,
+              created_owner: owner !== null && owner !== actor ? owner : null,
             })
             .execute();
           // The atomic reservation first (the trade must be free, under the cap and have the balance, now)…
@@ -224,7 +235,7 @@ export function createBatchWriter(
               batch_no: b.batchNo,
               at: now,
               kind: 'created',
-              state,
+              state: shown,
               message: messageOf(k),
               data_json: null,
               actor,
@@ -239,7 +250,13 @@ export function createBatchWriter(
             actor,
             action: 'batches.create',
             target: batchNos.length === 1 ? batchNos[0]! : `${batchNos.length} batches`,
-            details: { batchNos, mode, records: items.length, queued: state === 'queued' },
+            details: {
+              batchNos,
+              mode,
+              records: items.length,
+              queued: state === 'queued',
+              ...(pending ? { approval: 'pending' } : {}),
+            },
           },
           trx,
         );
@@ -251,7 +268,7 @@ export function createBatchWriter(
         (b, k): BatchDetail => ({
           batchNo: b.batchNo,
           mode,
-          state,
+          state: shown,
           charset: config.inputCharset,
           refundDate: b.refundDate,
           recordCount: b.recordCount,
@@ -266,6 +283,7 @@ export function createBatchWriter(
           createdAt: now,
           submittedAt: null,
           finishedAt: null,
+          approval: pending ? { status: 'pending', by: null, at: null, reason: null } : null,
           partner: config.partner,
           signType: config.signType,
           detailData: b.detailData,
@@ -306,7 +324,7 @@ export function createBatchWriter(
               id: eventIds[k]!,
               at: now,
               kind: 'created',
-              state,
+              state: shown,
               message: messageOf(k),
               data: null,
               actor,

@@ -13,7 +13,8 @@ export function batchSummary(r: Selectable<BatchesTable>): BatchSummary {
   return {
     batchNo: r.batch_no,
     mode: r.mode,
-    state: r.state,
+    // A draft whose approval is pending is awaiting_approval (db.ts).
+    state: r.state === 'draft' && r.approval_status === 'pending' ? 'awaiting_approval' : r.state,
     charset: r.charset,
     refundDate: r.refund_date,
     recordCount: Number(r.record_count),
@@ -28,6 +29,15 @@ export function batchSummary(r: Selectable<BatchesTable>): BatchSummary {
     createdAt: r.created_at,
     submittedAt: r.submitted_at,
     finishedAt: r.finished_at,
+    approval:
+      r.approval_status === null || r.approval_status === undefined
+        ? null
+        : {
+            status: r.approval_status,
+            by: r.approval_by ?? null,
+            at: r.approval_at ?? null,
+            reason: r.approval_reason ?? null,
+          },
   };
 }
 
@@ -118,6 +128,12 @@ export async function queryBatches(db: Kysely<ServerDB>, query: BatchListQuery):
   const page = Math.max(1, Math.floor(query.page ?? 1));
   let q = db.selectFrom('srv_batches');
   if (query.state === 'open') q = q.where('state', 'in', [...OPEN_STATES]);
+  else if (query.state === 'awaiting_approval')
+    q = q.where('state', '=', 'draft').where('approval_status', '=', 'pending');
+  else if (query.state === 'draft')
+    q = q
+      .where('state', '=', 'draft')
+      .where((eb) => eb.or([eb('approval_status', 'is', null), eb('approval_status', '!=', 'pending')]));
   else if (query.state !== undefined) q = q.where('state', '=', query.state);
   if (query.mode !== undefined) q = q.where('mode', '=', query.mode);
   const text = query.q?.trim();

@@ -3,6 +3,7 @@
  * (notify endpoints, JSON API, console) only calls these.
  */
 import type { ServiceDeps } from './deps.js';
+import { type ApprovalService, createApprovalService } from './approval.js';
 import { type AuditService, createAuditService } from './audit.js';
 import { createDashboardService, type DashboardService } from './dashboard.js';
 import { createNotificationService, type NotificationService } from './notifications.js';
@@ -11,6 +12,7 @@ import { createReconcileService, type ReconcileService } from './reconcile.js';
 import { createRefundService, type RefundService } from './refunds.js';
 import { createSessionService, type SessionService } from './sessions.js';
 import { createSubmissionService, type SubmissionService } from './submission.js';
+import { createTokenScopeService, type TokenScopeService } from './token-scopes.js';
 import { createTokenService, type TokenService } from './tokens.js';
 import { createTradeService, type TradeService } from './trades.js';
 
@@ -25,6 +27,10 @@ export interface ServerServices {
   sessions: SessionService;
   tokens: TokenService;
   reconcile: ReconcileService;
+  /** The two-person rule: approve or reject a batch awaiting approval. */
+  approval: ApprovalService;
+  /** What each API token may do. */
+  tokenScopes: TokenScopeService;
 }
 
 /** Wires the services together (the queue moves when batches are queued or notifications applied). */
@@ -55,9 +61,12 @@ export function createServices(deps: ServiceDeps): ServerServices {
     sessions: createSessionService(deps, operators),
     tokens: createTokenService(deps, audit),
     reconcile,
+    approval: createApprovalService(deps, audit),
+    tokenScopes: createTokenScopeService(deps, audit),
   };
 }
 
+export { type Approver, type ApprovalService, ownerOf } from './approval.js';
 export type { AuditEntry, AuditInput, AuditService } from './audit.js';
 export type { DashboardService, DashboardStats, DayStats } from './dashboard.js';
 export type {

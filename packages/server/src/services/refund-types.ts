@@ -22,6 +22,8 @@ export interface CreateBatchesOptions {
   batchSize?: number;
   /** Who asks (`operator:NAME`, `api:TOKEN`). */
   actor: string;
+  /** The operator behind an API token (`operator:NAME`), for the two-person rule (services/approval.ts). */
+  owner?: string | null;
   /** nopwd: put the batches in the partner's queue right away (default true). pwd batches stay drafts. */
   queue?: boolean;
 }
@@ -60,6 +62,17 @@ export interface BatchSummary {
   createdAt: string;
   submittedAt: string | null;
   finishedAt: string | null;
+  /** The two-person rule: null when the batch needed no approval. */
+  approval: BatchApproval | null;
+}
+
+/** A batch's approval (services/approval.ts). */
+export interface BatchApproval {
+  status: 'pending' | 'approved' | 'rejected';
+  /** Who approved or rejected it, when, and a rejection's reason. */
+  by: string | null;
+  at: string | null;
+  reason: string | null;
 }
 
 export interface BatchRecordView {

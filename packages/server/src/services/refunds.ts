@@ -49,11 +49,11 @@ export interface RefundService {
    */
   createFromDetailData(
     input: { batchNum: string; detailData: string; mode: RefundMode },
-    opts: { actor: string; queue?: boolean },
+    opts: { actor: string; queue?: boolean; owner?: string | null },
   ): Promise<{ batch: BatchDetail | null; issues: (ItemIssue & { record: number | null })[] }>;
   getBatch(batchNo: string): Promise<BatchDetail | null>;
   listBatches(query?: BatchListQuery): Promise<Page<BatchSummary>>;
-  /** draft/queued → cancelled (it never left the process); releases its trades. */
+  /** draft (awaiting approval too)/queued → cancelled (it never left the process); releases its trades. */
   cancel(batchNo: string, actor: string): Promise<BatchDetail>;
   /** Operator decision for needs_attention (or submitted/accepted batches that never got a notification). */
   resolve(batchNo: string, outcome: Resolution, actor: string, note?: string): Promise<BatchDetail>;
@@ -84,7 +84,7 @@ export function createRefundService(
     async createBatches(items, opts) {
       const planned = await plan(items, opts.mode, opts.batchSize ?? settings.batchSize);
       if (planned.issues.length > 0) return { batches: [], issues: planned.issues };
-      return persist(items, planned, opts.mode, opts.actor, opts.queue ?? true);
+      return persist(items, planned, opts.mode, opts.actor, opts.queue ?? true, opts.owner ?? null);
     },
 
     async createFromDetailData(input, opts) {
@@ -134,7 +134,14 @@ export function createRefundService(
           issues: planned.issues.map((i) => ({ ...i, record: i.index === null ? null : i.index + 1 })),
         };
       }
-      const res = await persist(items, planned, input.mode, opts.actor, opts.queue ?? true);
+      const res = await persist(
+        items,
+        planned,
+        input.mode,
+        opts.actor,
+        opts.queue ?? true,
+        opts.owner ?? null,
+      );
       return {
         batch: res.batches[0] ?? null,
         issues: res.issues.map((i) => ({ ...i, record: i.index === null ? null : i.index + 1 })),

@@ -70,6 +70,15 @@ export interface SubmissionService {
   idle(): Promise<void>;
 }
 
+/** The refusal of queueing or submitting a batch that awaits approval (services/approval.ts). */
+function awaitingApproval(batchNo: string): ServiceError {
+  return new ServiceError(
+    'INVALID_STATE',
+    `batch ${batchNo} is awaiting approval: an approver or admin other than the one who prepared it must approve it before it can be queued or submitted`,
+    'approval',
+  );
+}
+
 export function createSubmissionService(
   deps: ServiceDeps,
   audit: AuditService,
@@ -202,13 +211,16 @@ export function createSubmissionService(
           .where('batch_no', '=', batchNo)
           .where('state', '=', 'draft')
           .where('mode', '=', 'nopwd')
+          // The two-person rule: a batch awaiting approval is never queued.
+          .where((eb) => eb.or([eb('approval_status', 'is', null), eb('approval_status', '!=', 'pending')]))
           .executeTakeFirst();
         if (res.numUpdatedRows !== 1n) {
           const row = await trx
             .selectFrom('srv_batches')
-            .select('mode')
+            .select(['mode', 'state', 'approval_status'])
             .where('batch_no', '=', batchNo)
             .executeTakeFirst();
+          if (row?.state === 'draft' && row.approval_status === 'pending') throw awaitingApproval(batchNo);
           if (row?.mode === 'pwd') {
             throw new ServiceError(
               'INVALID_STATE',
@@ -262,6 +274,7 @@ export function createSubmissionService(
             'mode',
           );
         }
+        if (b.state === 'draft' && b.approval_status === 'pending') throw awaitingApproval(batchNo);
         if (b.state !== 'draft' && b.state !== 'submitted')
           await explainState(trx, batchNo, 'submit', ['draft', 'submitted']);
         if (b.state !== 'draft' && isStale(b.refund_date, Date.parse(now))) {

@@ -5,6 +5,7 @@
 import type { BatchState, NotificationVerdict, TradeStatus } from '../../db.js';
 import type { ReconcileOutcome } from '../../services/reconcile.js';
 import type { Resolution } from '../../services/refunds.js';
+import type { Role } from '../../auth/roles.js';
 
 /** alirefund's own codes (the gateway's come from the SDK's catalogue). */
 const localCodes = {
@@ -385,13 +386,16 @@ export const zh = {
     confirmReset: (u: string) => `确认重置操作员 ${u} 的密码？其登录会话将立即失效。`,
     confirmResetSelf: '确认重置自己的密码？你将被退出，需要用新密码重新登录。',
     noSuchOperator: '没有这个操作员。',
-    help: '所有操作员权限相同，都可以管理操作员；每个操作都记录在操作日志中（不含密码）。停用的操作员不能登录，已有会话立即失效。',
+    help: '角色：管理员管理操作员、API 令牌和设置，并可做所有操作；审批人查看并审批批次；操作员准备、提交和处理批次；只读角色只能查看。只有管理员能管理操作员，最后一个启用的管理员不能被停用或降级。每个操作都记录在操作日志中（不含密码）。停用的操作员不能登录，已有会话立即失效。',
+    setRole: '修改',
+    ownPassword: '在“我的账号”修改',
     done: {
       created: (u: string) => `已创建操作员 ${u}。`,
       password: (u: string) => `已重置 ${u} 的密码，其会话已失效。`,
       disabled: (u: string) => `已停用操作员 ${u}。`,
       enabled: (u: string) => `已启用操作员 ${u}。`,
       unchanged: (u: string) => `操作员 ${u} 的状态没有变化。`,
+      role: (u: string) => `已修改操作员 ${u} 的角色。`,
     },
   },
 
@@ -421,7 +425,56 @@ export const zh = {
   batchesByState: '批次状态分布',
   recentBatches: '最近的批次',
 
+  // roles and the two-person rule
+  roles: {
+    admin: '管理员',
+    approver: '审批人',
+    operator: '操作员',
+    viewer: '只读',
+  } satisfies Record<Role, string>,
+  roleCol: '角色',
+  forbiddenTitle: '没有权限',
+  forbiddenText: (role: string) =>
+    `你的角色（${role}）不能使用这个页面或操作；什么都没有做。如需权限，请联系管理员。`,
+  approval: {
+    title: '待审批',
+    kpiSub: '等待第二人审批的批次',
+    none: '没有等待审批的批次。',
+    help: (rule: string) =>
+      `双人规则：${rule}需要由创建者以外的审批人或管理员批准后才能提交；驳回需填写原因，驳回后批次取消、交易释放。`,
+    ruleAll: '每个批次都',
+    ruleAbove: (yuan: string) => `金额超过 ${yuan} 元的批次`,
+    ruleNone: '没有批次',
+    waiting: '该批次正在等待审批，审批通过前不能排队或提交。',
+    approve: '批准',
+    reject: '驳回',
+    reason: '驳回原因',
+    confirmApprove: '确认批准该批次？批准后创建者可以提交。',
+    confirmReject: '确认驳回该批次？批次将被取消，交易释放。',
+    ownBatch: '这是你创建的批次：需要另一位审批人或管理员审批。',
+    cannotApprove: '只有审批人或管理员可以审批。',
+    approvedNotice: '已批准，批次可以提交了。',
+    rejectedNotice: '已驳回，批次已取消。',
+    preparedBy: '创建者',
+    decidedBy: '审批人',
+    decidedAt: '审批时间',
+    status: {
+      pending: '待审批',
+      approved: '已批准',
+      rejected: '已驳回',
+    },
+  },
+  account: {
+    title: '我的账号',
+    currentPassword: '当前密码',
+    newPassword: '新密码',
+    change: '修改密码',
+    help: '修改密码需要输入当前密码；修改后所有会话失效，需要用新密码重新登录。',
+    wrongCurrent: '当前密码不正确，密码没有修改。',
+  },
+
   batchState: {
+    awaiting_approval: '待审批',
     draft: '草稿',
     queued: '排队中',
     submitted: '已提交',

@@ -1,7 +1,8 @@
 /**
  * Batches: the list (filters, search, the batches just created), a batch's page (state timeline, per-record
  * results with the code explained, every notification with its verdict, the event log) and its actions
- * (submit pwd, queue nopwd, cancel, resolve).
+ * (submit pwd, queue nopwd, cancel, resolve; approve or reject one awaiting approval, services/approval.ts).
+ * Buttons show only for roles that may use them (auth/roles.ts).
  */
 import { formatYuan } from '@alirefund/protocol';
 import type { Hono } from 'hono';
@@ -10,11 +11,13 @@ import type { BatchState, RefundMode } from '../../db.js';
 import { ServiceError } from '../../errors.js';
 import { RECONCILE_STATES, type ReconcileAttempt } from '../../services/reconcile.js';
 import type { BatchDetail, BatchSummary, Resolution } from '../../services/refunds.js';
+import { ownerOf } from '../../services/approval.js';
 import { GATEWAY_TIMEOUT_MS } from '../../services/submission.js';
-import { actorOf, type CCtx, type ConsoleEnv, enumQuery, intQuery, readForm } from '../env.js';
+import { actorOf, type CCtx, type ConsoleEnv, enumQuery, intQuery, readForm, sessionOf } from '../env.js';
 import type { Dict } from '../i18n.js';
 import { gatewayFormCsp, randomToken } from '../security.js';
 import {
+  can,
   csrf,
   duration,
   explainCode,
@@ -32,6 +35,7 @@ import {
 } from '../ui.js';
 
 const STATES: readonly BatchState[] = [
+  'awaiting_approval',
   'draft',
   'queued',
   'submitted',
@@ -105,7 +109,7 @@ function batchRows(t: Dict, items: readonly BatchSummary[], withSubmit?: CCtx): 
 ${
   withSubmit
     ? h`<td>${
-        b.mode === 'pwd' && b.state === 'draft'
+        b.mode === 'pwd' && b.state === 'draft' && can(withSubmit, 'POST /batches/:batchNo/submit')
           ? h`<form method="post" action="/batches/${b.batchNo}/submit" class="inline">${csrf(withSubmit)}<button class="btn btn-primary btn-small" type="submit">${t.submitToAlipay}</button></form>`
           : ''
       }</td>`
@@ -145,8 +149,37 @@ function steps(t: Dict, b: BatchDetail): Html {
   )}</ol>`;
 }
 
+/** The approval panel: who prepared it, the decision (or the approve / reject forms for a second person). */
+function approvalPanel(c: CCtx, b: BatchDetail): Html {
+  if (!b.approval) return h``;
+  const t = c.get('t');
+  const a = t.approval;
+  const me = c.get('session')?.operator;
+  const mine = me !== undefined && b.createdBy === `operator:${me.username}`;
+  const decide =
+    b.state === 'awaiting_approval'
+      ? !can(c, 'POST /batches/:batchNo/approve')
+        ? h`<p class="muted">${a.cannotApprove}</p>`
+        : mine
+          ? h`<p class="muted" id="own-batch">${a.ownBatch}</p>`
+          : h`<div class="actions"><form method="post" action="/batches/${b.batchNo}/approve" class="inline" data-confirm="${a.confirmApprove}">${csrf(c)}
+<button type="submit" class="btn btn-primary" id="approve-batch">${a.approve}</button></form></div>
+<form method="post" action="/batches/${b.batchNo}/reject" class="resolve-form" id="reject-form" data-confirm="${a.confirmReject}">${csrf(c)}
+<div class="form-row"><label for="reject-reason">${a.reason}</label><input class="wide" type="text" id="reject-reason" name="reason" maxlength="300" required></div>
+<button type="submit" class="btn btn-danger" id="reject-batch">${a.reject}</button></form>`
+      : h``;
+  return h`<div class="card" id="batch-approval" data-approval="${b.approval.status}"><h2>${a.status[b.approval.status]}</h2>
+${b.state === 'awaiting_approval' ? h`<div class="flash flash-warn">${a.waiting}</div>` : ''}
+<dl class="fields">
+<div><dt>${a.preparedBy}</dt><dd class="small" id="prepared-by">${b.createdBy}</dd></div>
+${b.approval.by ? h`<div><dt>${a.decidedBy}</dt><dd class="small" id="decided-by">${b.approval.by}</dd></div><div><dt>${a.decidedAt}</dt><dd>${when(b.approval.at)}</dd></div>` : ''}
+${b.approval.reason ? h`<div><dt>${a.reason}</dt><dd id="reject-reason-shown">${b.approval.reason}</dd></div>` : ''}
+</dl>${decide}</div>`;
+}
+
 function actions(c: CCtx, b: BatchDetail, inFlight: { batchNo: string | null; since: string | null }): Html {
   const t = c.get('t');
+  if (!can(c, 'POST /batches/:batchNo/queue')) return h``;
   const parts: Html[] = [];
   if (b.state === 'draft' && b.mode === 'pwd') {
     parts.push(h`<form method="post" action="/batches/${b.batchNo}/submit" class="inline">${csrf(c)}
@@ -160,7 +193,7 @@ function actions(c: CCtx, b: BatchDetail, inFlight: { batchNo: string | null; si
     parts.push(h`<form method="post" action="/batches/${b.batchNo}/submit" class="inline">${csrf(c)}
 <button type="submit" class="btn">${t.reopenPwd}</button></form>`);
   }
-  if (b.state === 'draft' || b.state === 'queued') {
+  if (b.state === 'draft' || b.state === 'queued' || b.state === 'awaiting_approval') {
     parts.push(h`<form method="post" action="/batches/${b.batchNo}/cancel" class="inline" data-confirm="${t.confirmCancel}">${csrf(c)}
 <button type="submit" class="btn btn-danger">${t.cancelBatch}</button></form>`);
   }
@@ -202,7 +235,8 @@ function actions(c: CCtx, b: BatchDetail, inFlight: { batchNo: string | null; si
 function reconcilePanel(c: CCtx, b: BatchDetail, attempts: readonly ReconcileAttempt[]): Html {
   const t = c.get('t');
   const r = t.reconcile;
-  const open = RECONCILE_STATES.includes(b.state) && !b.times.appliedAt;
+  const open =
+    RECONCILE_STATES.includes(b.state) && !b.times.appliedAt && can(c, 'POST /batches/:batchNo/reconcile');
   if (!open && attempts.length === 0) return h``;
   const wait = duration(c.get('ctx').settings.nextBatchWaitMs);
   return h`<div class="card" id="reconcile"><div class="card-head"><h2>${r.title}</h2>${
@@ -249,9 +283,13 @@ export async function renderBatch(
           ? { kind: 'ok', text: t.cancelledNotice }
           : msg === 'resolved'
             ? { kind: 'ok', text: t.resolvedNotice }
-            : msg === 'reconciled'
-              ? { kind: 'ok', text: t.reconcile.notice }
-              : null);
+            : msg === 'approved'
+              ? { kind: 'ok', text: t.approval.approvedNotice }
+              : msg === 'rejected'
+                ? { kind: 'ok', text: t.approval.rejectedNotice }
+                : msg === 'reconciled'
+                  ? { kind: 'ok', text: t.reconcile.notice }
+                  : null);
   const latency =
     b.times.submittedAt && b.times.appliedAt
       ? Date.parse(b.times.appliedAt) - Date.parse(b.times.submittedAt)
@@ -277,6 +315,7 @@ ${
     : ''
 }
 </div>
+${approvalPanel(c, b)}
 ${actions(c, b, inFlight)}
 ${reconcilePanel(c, b, attempts)}
 <div class="card"><h2>${t.recordsTitle}</h2>
@@ -407,6 +446,30 @@ ${pager(t, list, '/batches', { q, state, mode })}`;
     await services.audit.record({ actor: actorOf(c), action: 'batch.reconcile', target: batchNo });
     return c.redirect(`/batches/${batchNo}?msg=reconciled#reconcile`, 303);
   });
+
+  // The two-person rule: an approver or admin other than the one who prepared the batch.
+  for (const decision of ['approve', 'reject'] as const) {
+    con.post(`/batches/:batchNo{[0-9A-Za-z]{1,64}}/${decision}`, async (c) => {
+      const batchNo = c.req.param('batchNo');
+      const { services } = c.get('ctx');
+      const me = sessionOf(c).operator;
+      const who = { actor: actorOf(c), owner: ownerOf(actorOf(c)), role: me.role };
+      try {
+        if (decision === 'approve') await services.approval.approve(batchNo, who);
+        else await services.approval.reject(batchNo, who, (await readForm(c)).str('reason'));
+      } catch (err) {
+        if (err instanceof ServiceError && err.code !== 'BATCH_NOT_FOUND')
+          return renderBatch(
+            c,
+            batchNo,
+            { kind: 'error', text: err.message },
+            err.status === 422 || err.status === 403 ? err.status : 409,
+          );
+        throw err;
+      }
+      return c.redirect(`/batches/${batchNo}?msg=${decision === 'approve' ? 'approved' : 'rejected'}`, 303);
+    });
+  }
 
   con.post('/batches/:batchNo{[0-9A-Za-z]{1,64}}/resolve', async (c) => {
     const batchNo = c.req.param('batchNo');

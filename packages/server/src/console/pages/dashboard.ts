@@ -19,12 +19,19 @@ export function registerDashboard(con: Hono<ConsoleEnv>): void {
     const { services } = c.get('ctx');
     const daysParam = intQuery(c, 'days', 14);
     const days = WINDOWS.includes(daysParam) ? daysParam : 14;
-    const [stats, attention, recent, inFlight] = await Promise.all([
+    const [stats, attention, recent, inFlight, awaiting] = await Promise.all([
       services.dashboard.stats({ days }),
       services.refunds.listBatches({ state: 'needs_attention', pageSize: 5 }),
       services.refunds.listBatches({ pageSize: 8 }),
       services.submission.inFlight(),
+      services.refunds.listBatches({ state: 'awaiting_approval', pageSize: 5 }),
     ]);
+    const { settings } = c.get('ctx');
+    const rule = settings.approvalAll
+      ? t.approval.ruleAll
+      : settings.approvalThresholdFen !== undefined
+        ? t.approval.ruleAbove(formatYuan(settings.approvalThresholdFen))
+        : t.approval.ruleNone;
     const perDay = stats.refundsPerDay;
     const labels = perDay.map((d) => d.day.slice(5));
     const today = perDay.at(-1);
@@ -46,6 +53,7 @@ export function registerDashboard(con: Hono<ConsoleEnv>): void {
 <div class="kpi"><div class="label">${t.successRate}</div><div class="value" id="kpi-success">${rate === null ? '—' : `${(rate * 100).toFixed(1)}%`}</div><div class="sub">${t.finishedRecords}</div></div>
 <a class="kpi" href="/batches?state=open"><div class="label">${t.openBatches}</div><div class="value" id="kpi-open">${stats.openBatches}</div><div class="sub">${inFlight.batchNo ? h`${t.inFlight}: <span class="mono">${inFlight.batchNo}</span>` : t.queueFree}</div></a>
 <a class="kpi${stats.needsAttention > 0 ? ' warn' : ''}" href="/batches?state=needs_attention"><div class="label">${t.needsAttention}</div><div class="value" id="kpi-attention">${stats.needsAttention}</div><div class="sub">${t.needsAttentionSub}</div></a>
+<a class="kpi${awaiting.total > 0 ? ' warn' : ''}" href="/batches?state=awaiting_approval"><div class="label">${t.approval.title}</div><div class="value" id="kpi-approval">${awaiting.total}</div><div class="sub">${t.approval.kpiSub}</div></a>
 <div class="kpi"><div class="label">${t.notifyLatency} p50 / p95</div><div class="value">${duration(lat.p50Ms)}</div><div class="sub">p95 ${duration(lat.p95Ms)} · max ${duration(lat.maxMs)} · ${t.nBatches(lat.count)}</div></div>
 </div>
 <div class="grid grid-2">
@@ -100,6 +108,14 @@ ${hbars({
   ],
 })}
 <p class="muted small">${t.latencyHint}</p></div>
+</div>
+<div class="card" id="awaiting-approval"><div class="card-head"><h2>${t.approval.title}</h2><a href="/batches?state=awaiting_approval">${t.all}</a></div>
+<p class="muted small">${t.approval.help(rule)}</p>
+${
+  awaiting.items.length === 0
+    ? h`<p class="muted">${t.approval.none}</p>`
+    : h`<ul>${awaiting.items.map((b) => h`<li data-batch="${b.batchNo}"><a class="mono" href="/batches/${b.batchNo}">${b.batchNo}</a> ${modeBadge(t, b.mode)} ${money(b.totalFen)} ${t.yuan} · <span class="small">${b.createdBy}</span> · ${when(b.createdAt)}</li>`)}</ul>`
+}
 </div>
 <div class="grid grid-2">
 <div class="card"><div class="card-head"><h2>${t.needsAttention}</h2><a href="/batches?state=needs_attention">${t.all}</a></div>
