@@ -3,6 +3,7 @@
  * (refund_fastpay_by_platform_pwd / _nopwd), refund_fastpay_query and notify_verify. See README.md.
  */
 export { type Sandbox, type SandboxDeps, createSandbox } from './sandbox.js';
+export { LOOPBACK_HOSTS, hostName, isLoopbackHost } from './admin/guard.js';
 export { DEFAULT_NOTIFY_SCHEDULE, ScheduleError, formatSchedule, parseScheduleList } from './schedule.js';
 export {
   type SandboxSeed,

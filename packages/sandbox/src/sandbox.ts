@@ -6,6 +6,7 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:cry
 import { type Clock, systemClock } from '@alirefund/protocol';
 import { type Database, migrate } from '@alirefund/store';
 import { Hono } from 'hono';
+import { adminGuard } from './admin/guard.js';
 import { adminRoutes } from './admin/routes.js';
 import { type Core, type Faults, Mutex, noFaults, readClock } from './core.js';
 import { type Dispatcher, createDispatcher, processQueued } from './dispatcher.js';
@@ -43,6 +44,16 @@ export interface SandboxDeps {
   autoDispatch?: boolean;
   /** Dispatcher polling interval (default 50 ms). */
   pollMs?: number;
+  /**
+   * Host names accepted in the `Host` header of `/sandbox` and `/sandbox/api/…` (DNS rebinding protection);
+   * `*` accepts any. Default: `localhost`, `127.0.0.1`, `::1`.
+   */
+  allowedHosts?: readonly string[];
+  /**
+   * When set, `/sandbox` and `/sandbox/api/…` need `Authorization: Bearer <adminToken>` (the CLI sets one
+   * whenever the sandbox binds beyond loopback). Default: none.
+   */
+  adminToken?: string;
 }
 
 export interface Sandbox {
@@ -166,6 +177,11 @@ export async function createSandbox(deps: SandboxDeps): Promise<Sandbox> {
   };
 
   const app = new Hono();
+  // The admin API and the state page: Host allow-list, admin token, JSON on every change (admin/guard.ts).
+  const guard = adminGuard({ allowedHosts: deps.allowedHosts, adminToken: deps.adminToken });
+  app.use('*', (c, next) =>
+    c.req.path === '/sandbox' || c.req.path.startsWith('/sandbox/') ? guard(c, next) : next(),
+  );
   app.route('/', gatewayRoutes(core));
   app.route('/sandbox/api', adminRoutes(core, d, onUnpause));
   app.get(

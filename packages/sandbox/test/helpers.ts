@@ -332,9 +332,11 @@ export async function api<T = Record<string, unknown>>(
 ): Promise<{ status: number; json: T }> {
   const res = await fetch(`${h.base}/sandbox/api${path}`, {
     method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
-    ...(init.body === undefined
+    // every admin change is application/json, even a body-less one (admin/guard.ts)
+    ...((init.method ?? 'GET') === 'GET' && init.body === undefined
       ? {}
-      : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(init.body) }),
+      : { headers: { 'content-type': 'application/json' } }),
+    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
   });
   return { status: res.status, json: (await res.json()) as T };
 }

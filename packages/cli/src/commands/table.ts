@@ -73,6 +73,10 @@ Examples:
         'SQLite path, :memory: or postgres://… (default :memory:, or ALIREFUND_SANDBOX_DATABASE_URL)',
       ],
       ['--notify-schedule <list>', 'waits before each notification send (default 0,4m,10m,10m,1h,2h,6h,15h)'],
+      [
+        '--allowed-hosts <list>',
+        'extra Host names for the admin API and state page (comma list; * = any); loopback names and --host always',
+      ],
     ],
     help: example(
       'alirefund sandbox --port 3100 --seed packages/sandbox/seeds/demo.json --notify-schedule 0,200ms,200ms,200ms,200ms,200ms,200ms,200ms',
