@@ -80,6 +80,7 @@ export function concretePath(pattern: string, targetId: number): string {
   return out
     .replace(':batchNo', '20990101NOSUCHBATCH')
     .replace(':tradeNo', '2099010100000000000001')
+    .replace(':file', 'trades.csv')
     .replace(/^\/operators\/:id/, `/operators/${targetId}`)
     .replace(':id', '99999999');
 }

@@ -71,6 +71,11 @@ export const ROUTE_ROLES: Readonly<Record<string, Access>> = {
   'GET /notifications': ALL,
   'GET /notifications/:id': ALL,
   'GET /audit': AUDIT,
+  // Console: read-only exports, the failed-refunds view, and the pages' live fragments.
+  'GET /export/:file': ALL,
+  'GET /failed': ALL,
+  'GET /live/dashboard': ALL,
+  'GET /live/batches/:batchNo': ALL,
   // Console: one's own account.
   'GET /account': ALL,
   'POST /account/password': ALL,
