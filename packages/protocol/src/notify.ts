@@ -199,6 +199,14 @@ export function checkNotificationSignature(
   body: string | Uint8Array,
   charset: Charset,
   key: VerifyingKey,
+  opts: {
+    /**
+     * On a sign failure, try the usual mistakes (other charset, added parameter) to say why (default true).
+     * Off, a failure is reported as SIGN_MISMATCH at the cost of the check alone (e.g. for a caller already
+     * known to send forgeries).
+     */
+    explain?: boolean;
+  } = {},
 ): Record<string, string> {
   const bytes = typeof body === 'string' ? latin1Bytes(body) : body;
   const fast = bytes === null ? null : decodeAndDigest(bytes, charset, key);
@@ -248,7 +256,8 @@ export function checkNotificationSignature(
   if ((fast?.md5 == null || charset !== 'utf-8') && tryVerify(params, key, charset)) return params;
 
   // Say why: the diagnosis tries the usual mistakes (charset, added parameter, decoding).
-  const finding = diagnoseNotificationBody(body, charset, key).findings.at(-1);
+  const finding =
+    opts.explain === false ? undefined : diagnoseNotificationBody(body, charset, key).findings.at(-1);
   const code: NotificationErrorCode =
     finding?.code === 'WRONG_CHARSET'
       ? 'CHARSET_MISMATCH'

@@ -155,8 +155,15 @@ export interface NotificationsTable {
   /** Stable code of why it was rejected or flagged (SIGN_MISMATCH, UNKNOWN_BATCH, …). */
   reason_code: string | null;
   reason: string | null;
-  /** The raw body, bytes mapped 1:1 to characters (latin1): percent-encoded bodies read as sent. */
+  /**
+   * The raw body, bytes mapped 1:1 to characters (latin1): percent-encoded bodies read as sent. For a `rejected`
+   * delivery (never authenticated) only its first 4 KB; `body_length` and `body_sha256` then describe the whole.
+   */
   raw_body: string;
+  /** Bytes of the whole body, for rejected deliveries (migration 0006); null otherwise. */
+  body_length: number | null;
+  /** Lower-case hex SHA-256 of the whole body, for rejected deliveries (migration 0006); null otherwise. */
+  body_sha256: string | null;
   headers_json: string;
   remote_addr: string | null;
   charset: string | null;

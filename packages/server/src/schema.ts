@@ -1,6 +1,7 @@
 /**
  * The server's migrations (namespace `server`). Never edit a shipped migration: add a new one.
  */
+import { createHash } from 'node:crypto';
 import type { Dialect, Migration } from '@alirefund/store';
 import { type CreateTableBuilder, type Kysely, sql } from 'kysely';
 
@@ -411,6 +412,43 @@ const rolesApproval: Migration = {
   },
 };
 
+const rejectedBodyDigest: Migration = {
+  name: '0006_rejected_body_digest',
+  async up(db: AnyDb) {
+    // A rejected delivery was never authenticated: keep its first 4 KB, its length and its SHA-256, not the
+    // whole body (issue 11: 25 forged 2 MB posts had grown the database by 100 MB). Rows already stored are cut.
+    await db.schema.alterTable('srv_notifications').addColumn('body_length', 'bigint').execute();
+    await db.schema.alterTable('srv_notifications').addColumn('body_sha256', 'text').execute();
+    for (;;) {
+      const rows = await db
+        .selectFrom('srv_notifications')
+        .select(['id', 'raw_body'])
+        .where('verdict', '=', 'rejected')
+        .where('body_length', 'is', null)
+        .orderBy('id')
+        .limit(100)
+        .execute();
+      if (rows.length === 0) break;
+      for (const r of rows as Array<{ id: number; raw_body: string }>) {
+        const bytes = Buffer.from(r.raw_body, 'latin1');
+        await db
+          .updateTable('srv_notifications')
+          .set({
+            raw_body: bytes.subarray(0, 4096).toString('latin1'),
+            body_length: bytes.length,
+            body_sha256: createHash('sha256').update(bytes).digest('hex'),
+          })
+          .where('id', '=', r.id)
+          .execute();
+      }
+    }
+  },
+  async down(db: AnyDb) {
+    await db.schema.alterTable('srv_notifications').dropColumn('body_sha256').execute();
+    await db.schema.alterTable('srv_notifications').dropColumn('body_length').execute();
+  },
+};
+
 export const serverMigrations: readonly Migration[] = [
   initial,
   indexes,
@@ -419,4 +457,5 @@ export const serverMigrations: readonly Migration[] = [
   partialReservationIndex,
   loginThrottleTokens,
   rolesApproval,
+  rejectedBodyDigest,
 ];

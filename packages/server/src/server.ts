@@ -15,6 +15,7 @@ import { mountOps, mountRequestTracking, readiness, type Traffic } from './http/
 import { type Logger, silentLogger } from './log.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
 import { withRequestIds } from './request-context.js';
+import { gatewayFetch } from './services/notify-http.js';
 import { MIGRATION_NAMESPACE, serverMigrations } from './schema.js';
 import { createServices, type ServerServices } from './services/index.js';
 
@@ -78,7 +79,7 @@ export async function createServer(deps: CreateServerDeps): Promise<AlirefundSer
       config: settings.alipay,
       clock,
       log,
-      fetch: metrics.meterFetch(deps.fetch ?? ((input, init) => fetch(input, init))),
+      fetch: metrics.meterFetch(deps.fetch ?? gatewayFetch),
     };
     const services = createServices(serviceDeps);
     if (settings.apiToken !== undefined) await services.tokens.ensureBootstrap(settings.apiToken);

@@ -10,13 +10,22 @@ import type { NotificationKind, ServerMetrics } from '../metrics.js';
 import type { NotificationService, NotifyOutcome } from '../services/notifications.js';
 import { headersOf, remoteAddress } from './util.js';
 
-/** Largest notification body accepted (a 1000-record batch is well under 200 KB). */
-export const MAX_NOTIFY_BODY = 2 * 1024 * 1024;
+/**
+ * Largest notification body accepted: 256 KB. A 1000-record batch_refund_notify is ≈ 50 KB (≈ 110 KB with every
+ * record's royalty and charge parts); anything larger is refused with 413 before it is read or stored.
+ */
+export const MAX_NOTIFY_BODY = 256 * 1024;
 
-function answer(text: 'success' | 'fail', status = 200): Response {
+const TOO_LARGE = `notification body larger than ${MAX_NOTIFY_BODY} bytes`;
+
+function answer(text: 'success' | 'fail', status = 200, reason?: string): Response {
   return new Response(text, {
     status,
-    headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' },
+    headers: {
+      'content-type': 'text/plain; charset=utf-8',
+      'cache-control': 'no-store',
+      ...(reason === undefined ? {} : { 'x-alirefund-reason': reason }),
+    },
   });
 }
 
@@ -82,7 +91,8 @@ export function mountNotify(
       );
       if (length > MAX_NOTIFY_BODY) {
         metrics?.notificationOutcome(kind, 'too_large');
-        return answer('fail', 413);
+        log.warn({ path: c.req.path, length, remoteAddr: remoteAddress(c) }, TOO_LARGE);
+        return answer('fail', 413, TOO_LARGE);
       }
       let outcome: NotifyOutcome;
       try {
@@ -97,7 +107,8 @@ export function mountNotify(
         }
         if (body === null || body.byteLength > MAX_NOTIFY_BODY) {
           metrics?.notificationOutcome(kind, 'too_large');
-          return answer('fail', 413);
+          log.warn({ path: c.req.path, remoteAddr: remoteAddress(c) }, TOO_LARGE);
+          return answer('fail', 413, TOO_LARGE);
         }
         outcome = await fn({ body, headers, remoteAddr: remoteAddress(c) });
       } catch (err) {
@@ -110,6 +121,8 @@ export function mountNotify(
         return answer('fail', 500);
       }
       metrics?.notificationOutcome(kind, outcome);
+      if (outcome.rateLimited)
+        return answer('fail', 429, 'too many rejected notifications from this address');
       return answer(outcome.answer);
     };
   app.post(

@@ -20,6 +20,8 @@ export interface NotifyOutcome {
   reason: string | null;
   batchNo: string | null;
   notificationId: number | null;
+  /** A rejection over its address's budget: answered (429) but not stored (services/notify-limit.ts). */
+  rateLimited?: boolean;
 }
 
 export interface NotificationView {
@@ -40,7 +42,11 @@ export interface NotificationView {
 }
 
 export interface NotificationDetail extends NotificationView {
+  /** The body as received; for a rejected delivery only its first 4 KB (see bodyLength, bodySha256). */
   rawBody: string;
+  /** Bytes of the whole body and its SHA-256 (hex), for a rejected delivery; null otherwise. */
+  bodyLength: number | null;
+  bodySha256: string | null;
   headers: Record<string, string>;
   /** The body's parameters decoded in `charset` (no verification), for display. */
   params: Record<string, string> | null;

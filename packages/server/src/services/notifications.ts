@@ -137,6 +137,8 @@ export function createNotificationService(deps: ServiceDeps, hooks: Notification
       return {
         ...notificationView(r),
         rawBody: r.raw_body,
+        bodyLength: r.body_length === null ? null : Number(r.body_length),
+        bodySha256: r.body_sha256,
         headers: JSON.parse(r.headers_json) as Record<string, string>,
         params,
       };

@@ -104,7 +104,10 @@ export function createBatchNotifyHandler(
     }
     let n: BatchRefundNotification;
     try {
-      const params = checkNotificationSignature(incoming.body, charset, config.verifyingKey);
+      // An address already over its budget of stored rejections gets the check without the diagnosis.
+      const params = checkNotificationSignature(incoming.body, charset, config.verifyingKey, {
+        explain: recorder.limiter.allows(incoming.remoteAddr),
+      });
       n = parseBatchRefundNotification(params);
     } catch (err) {
       const d = describeError(err);

@@ -4,22 +4,29 @@
  * that changes nothing (rejected, duplicate) is recorded here on its own; an applied one inside the apply
  * transaction (notify-apply.ts).
  */
+import { createHash } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
 import type { NotificationsTable, NotificationVerdict, ServerDB } from '../db.js';
 import type { ServiceDeps } from './deps.js';
 import type { IncomingNotification, NotificationView, NotifyOutcome } from './notification-types.js';
+import { createRejectionLimiter, type RejectionLimiter } from './notify-limit.js';
 import { compiled } from './sql-text.js';
+
+/** Bytes of a rejected (never authenticated) body that are kept; its length and SHA-256 describe the rest. */
+export const REJECTED_BODY_PREFIX = 4096;
+/** Characters of a rejected delivery's headers (JSON) that are kept. */
+const REJECTED_HEADERS_MAX = 2048;
 
 const HEADER_DENYLIST = new Set(['cookie', 'authorization', 'proxy-authorization']);
 
 const INSERT_NOTIFICATION =
   'insert into srv_notifications (kind, batch_no, trade_no, notify_id, notify_time, verdict, reason_code, reason, ' +
-  'raw_body, headers_json, remote_addr, charset, received_at, applied_at, response) ' +
-  'values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning id';
+  'raw_body, body_length, body_sha256, headers_json, remote_addr, charset, received_at, applied_at, response) ' +
+  'values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning id';
 
 /** A srv_notifications row as shown in lists (the body and headers left out). */
 export function notificationView(
-  r: Omit<Selectable<NotificationsTable>, 'raw_body' | 'headers_json'>,
+  r: Omit<Selectable<NotificationsTable>, 'raw_body' | 'headers_json' | 'body_length' | 'body_sha256'>,
 ): NotificationView {
   return {
     id: Number(r.id),
@@ -56,11 +63,21 @@ export interface RecordInput {
 /** A srv_notifications row to insert. */
 export type NotificationRow = Omit<Selectable<NotificationsTable>, 'id'>;
 
-/** A srv_notifications row for `incoming` (the reason cut to 2,000 characters, credential headers dropped). */
+/**
+ * A srv_notifications row for `incoming` (the reason cut to 2,000 characters, credential headers dropped). A
+ * rejected delivery keeps only the first {@link REJECTED_BODY_PREFIX} bytes of its body, with the body's length and
+ * SHA-256, and at most 2 KB of headers: nothing an unauthenticated caller sends is stored whole.
+ */
 export function rowFor(incoming: IncomingNotification, receivedAt: string, r: RecordInput): NotificationRow {
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(incoming.headers ?? {})) {
     if (!HEADER_DENYLIST.has(k.toLowerCase())) headers[k.toLowerCase()] = v;
+  }
+  const rejected = r.verdict === 'rejected';
+  const body = incoming.body;
+  let headersJson = JSON.stringify(headers);
+  if (rejected && headersJson.length > REJECTED_HEADERS_MAX) {
+    headersJson = JSON.stringify({ truncated: headersJson.slice(0, REJECTED_HEADERS_MAX) });
   }
   return {
     kind: r.kind,
@@ -71,8 +88,10 @@ export function rowFor(incoming: IncomingNotification, receivedAt: string, r: Re
     verdict: r.verdict,
     reason_code: r.reasonCode,
     reason: r.reason === null ? null : r.reason.slice(0, 2000),
-    raw_body: Buffer.from(incoming.body).toString('latin1'),
-    headers_json: JSON.stringify(headers),
+    raw_body: latin1(rejected ? body.subarray(0, REJECTED_BODY_PREFIX) : body),
+    body_length: rejected ? body.byteLength : null,
+    body_sha256: rejected ? createHash('sha256').update(body).digest('hex') : null,
+    headers_json: headersJson,
     remote_addr: incoming.remoteAddr ?? null,
     charset: r.charset,
     received_at: receivedAt,
@@ -81,7 +100,13 @@ export function rowFor(incoming: IncomingNotification, receivedAt: string, r: Re
   };
 }
 
+function latin1(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+}
+
 export interface NotificationRecorder {
+  /** The per-address budget of stored rejections. */
+  readonly limiter: RejectionLimiter;
   /** Inserts a row (as built by {@link rowFor}) through `db` and returns its id. */
   insert(db: Kysely<ServerDB>, row: NotificationRow): Promise<number>;
   /** Records a delivery that changes nothing (rejected or duplicate) and builds the outcome. */
@@ -96,6 +121,7 @@ export interface NotificationRecorder {
 
 export function createNotificationRecorder(
   deps: Pick<ServiceDeps, 'database' | 'log'>,
+  limiter: RejectionLimiter = createRejectionLimiter(),
 ): NotificationRecorder {
   const { database, log } = deps;
 
@@ -111,6 +137,8 @@ export function createNotificationRecorder(
         row.reason_code,
         row.reason,
         row.raw_body,
+        row.body_length,
+        row.body_sha256,
         row.headers_json,
         row.remote_addr,
         row.charset,
@@ -128,6 +156,31 @@ export function createNotificationRecorder(
     r: RecordInput,
   ): Promise<NotifyOutcome> {
     let id: number | null = null;
+    if (r.verdict === 'rejected') {
+      const turn = limiter.take(incoming.remoteAddr);
+      if (!turn.stored) {
+        // Over this address's budget of stored rejections: answered, counted, not stored.
+        return {
+          answer: 'fail',
+          verdict: 'rejected',
+          reasonCode: r.reasonCode,
+          reason: r.reason,
+          batchNo: r.batchNo,
+          notificationId: null,
+          rateLimited: true,
+        };
+      }
+      if (turn.suppressed > 0) {
+        r = {
+          ...r,
+          reason: `${r.reason ?? ''} (${turn.suppressed} earlier rejected deliveries from ${incoming.remoteAddr} were answered but not stored: rate limit)`,
+        };
+        log.warn(
+          { remoteAddr: incoming.remoteAddr, suppressed: turn.suppressed },
+          'rejected notifications not stored (rate limit)',
+        );
+      }
+    }
     try {
       id = await insert(database.db, rowFor(incoming, receivedAt, r));
     } catch (err) {
@@ -154,6 +207,7 @@ export function createNotificationRecorder(
   }
 
   return {
+    limiter,
     insert,
     recordOnly,
     rejecter:

@@ -32,14 +32,15 @@ export function createTradeNotifyHandler(
     const reject = recorder.rejecter(incoming, receivedAt, TRADE_NOTIFY_TYPE);
     let params: Record<string, string>;
     let charset: Charset = config.inputCharset;
+    const explain = recorder.limiter.allows(incoming.remoteAddr);
     try {
       try {
-        params = checkNotificationSignature(incoming.body, charset, config.verifyingKey);
+        params = checkNotificationSignature(incoming.body, charset, config.verifyingKey, { explain });
       } catch (err) {
         // Trades may have been paid with the other charset: the SDK tells us when that one verifies.
         if (!(err instanceof NotificationError && err.code === 'CHARSET_MISMATCH')) throw err;
         charset = charset === 'utf-8' ? 'gbk' : 'utf-8';
-        params = checkNotificationSignature(incoming.body, charset, config.verifyingKey);
+        params = checkNotificationSignature(incoming.body, charset, config.verifyingKey, { explain });
       }
     } catch (err) {
       const d = describeError(err);
