@@ -146,7 +146,9 @@ describe('alirefund refund', () => {
     expect(io.err).toContain('BATCH_MEMO_LENGTH_EXCEED_LIMIT');
     expect(io.err).toContain('SINGLE_DETAIL_DATA_ENCODING_NOT_SUPPORT');
     expect(io.err).toContain('nothing was sent');
-    // The store's checks run once the file itself is clean: fix the file's own problems and run again.
+    // The store's checks run in the same pass as the file's own (one round of errors, issue 13 point 5).
+    expect(io.err).toContain('bad.csv:6: trade_no: TRADE_NOT_FOUND');
+    expect(io.err).toContain('bad.csv:7: amount: EXCEEDS_REFUNDABLE');
     const file2 = join(h.dir, 'bad2.csv');
     writeFileSync(
       file2,

@@ -36,4 +36,6 @@ export * from './services/index.js';
 export { MAX_REFUNDS_PER_TRADE } from './services/trades.js';
 export { GATEWAY_TIMEOUT_MS } from './services/submission.js';
 export { type BulkService, createBulkService } from './services/bulk.js';
-export { splitCsv } from './services/csv.js';
+export { csvRecords, splitCsv } from './services/csv.js';
+export * from './services/refund-input/index.js';
+export type { TradeRef } from './services/trades.js';

@@ -1,46 +1,46 @@
 /**
- * Step 1 of a bulk run: the file checked as a whole before anything is sent. The bytes must be UTF-8; the rows
- * follow the SDK's rules in the configured charset, with no duplicates ({@link checkFile}); each trade is
- * registered, free and has the balance in the merchant database ({@link checkTrades}).
+ * Step 1 of a bulk run: the file checked as a whole before anything is sent, every problem of every line in one
+ * pass. The server's reader decodes it (UTF-8 or GBK, CSV, JSON Lines or .xlsx); merchant order numbers are
+ * resolved to trade numbers through the store; the rows follow the SDK's rules in the configured charset, with no
+ * duplicates; and each trade is registered, free and has the balance in the merchant database. Format and
+ * business problems are reported together.
  */
-import type { Charset, RefundMode } from '@alirefund/protocol';
-import type { AlirefundServer } from '@alirefund/server';
-import { type InputFormat, type LineIssue, parseInput } from './input.js';
+import { TRADE_NO_RE, type Charset, type RefundMode } from '@alirefund/protocol';
+import { type AlirefundServer, type ParsedInput, resolveOrderNumbers } from '@alirefund/server';
+import type { InputFormat, LineIssue } from './input.js';
 import { type BulkItem, checkAgainstTrades, validateRows } from './validate.js';
 
-/** The file's text, or '' and the NOT_UTF8 issue. */
-export function decodeUtf8(bytes: Uint8Array): { text: string; issues: LineIssue[] } {
-  try {
-    return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes), issues: [] };
-  } catch {
-    return {
-      text: '',
-      issues: [
-        {
-          line: 0,
-          field: 'file',
-          code: 'NOT_UTF8',
-          message:
-            'the file is not valid UTF-8 (saved as GBK?); save it as UTF-8 — the charset sent to Alipay is ALIPAY_INPUT_CHARSET',
-        },
-      ],
-    };
-  }
-}
+/** Fields that name the trade of a line: a problem on one of them means the trade is unknown. */
+const TRADE_FIELDS: ReadonlySet<string> = new Set(['trade_no', 'out_trade_no']);
 
 /**
- * The rules that need nothing but the file: the refund items in file order and every issue (after
- * `fileIssues`, those of the file as a whole), sorted by line.
+ * Every problem of the file: the reader's, the order numbers' (resolved in place through `server`), the SDK's
+ * record rules and duplicates, and the store's view of each trade whose line names one clearly. Returns the
+ * refund items in file order and the issues sorted by line (within a line: the reader's first, then the
+ * format's, then the store's).
  */
-export function checkFile(
-  file: string,
-  text: string,
-  fileIssues: readonly LineIssue[],
-  opts: { charset: Charset; mode: RefundMode },
-): { format: InputFormat; items: BulkItem[]; issues: LineIssue[] } {
-  const parsed = parseInput(file, text);
+export async function checkAll(
+  server: AlirefundServer,
+  parsed: ParsedInput,
+  opts: { charset: Charset; mode: RefundMode; partner: string },
+): Promise<{ format: InputFormat; items: BulkItem[]; issues: LineIssue[] }> {
+  const resolution = await resolveOrderNumbers(parsed.rows, server.services.trades);
+  const unknownTrade = new Set(resolution.map((i) => i.line));
+  for (const i of parsed.issues) if (TRADE_FIELDS.has(i.field)) unknownTrade.add(i.line);
   const checked = validateRows(parsed.rows, opts);
-  const issues = [...fileIssues, ...parsed.issues, ...checked.issues].sort((a, b) => a.line - b.line);
+  const format = checked.issues.filter((i) => !(i.field === 'trade_no' && unknownTrade.has(i.line)));
+  // The store's checks, for lines whose trade is clear (well-formed, named once) and whose amount is readable.
+  const skip = new Set(unknownTrade);
+  const badAmount = new Set<number>();
+  for (const i of format) {
+    if (i.field === 'trade_no') skip.add(i.line);
+    if (i.field === 'amount') badAmount.add(i.line);
+  }
+  const clear = checked.items.filter((it) => !skip.has(it.line) && TRADE_NO_RE.test(it.tradeNo));
+  const business = (await checkTrades(server, clear, opts.partner)).filter(
+    (i) => !(i.field === 'amount' && badAmount.has(i.line)),
+  );
+  const issues = [...parsed.issues, ...resolution, ...format, ...business].sort((a, b) => a.line - b.line);
   return { format: parsed.format, items: checked.items, issues };
 }
 

@@ -18,7 +18,8 @@ import { resolve } from 'node:path';
 import { formatYuan } from '@alirefund/protocol';
 import { createServer, ServiceError } from '@alirefund/server';
 import { createRunBatches, recoverMapping } from '../bulk/batches.js';
-import { checkFile, checkTrades, decodeUtf8 } from '../bulk/check.js';
+import { checkAll } from '../bulk/check.js';
+import { readRefundInput } from '../bulk/input.js';
 import { drive } from '../bulk/drive.js';
 import { type NotifyEndpoint, serveNotifications } from '../bulk/endpoint.js';
 import { collectGarbage, gcStats } from '../bulk/gc.js';
@@ -51,21 +52,17 @@ export async function runRefund(opts: RefundOptions, io: Io): Promise<number> {
   const { mode, batchSize, timeoutMs } = parseOptions(opts);
   const json = opts.json === true;
   const file = resolve(io.cwd, opts.file);
-  const bytes = readInputFile(file);
+  let bytes: Buffer | null = readInputFile(file);
   const settings = loadSettings(opts, io);
   const runId = sha256(bytes);
   const reportPath = resolve(io.cwd, opts.report ?? `${opts.file}.report.csv`);
 
-  // 1. The file on its own.
-  const decoded = decodeUtf8(bytes);
+  // 1. The file (read once; the bytes are dropped as soon as the rows exist).
   const t0 = performance.now();
   const gc0 = gcStats.ms;
   const timings: Record<string, number> = {};
-  const checked = checkFile(file, decoded.text, decoded.issues, {
-    charset: settings.alipay.inputCharset,
-    mode,
-  });
-  const { items, issues } = checked;
+  const parsed = await readRefundInput(file, bytes);
+  bytes = null;
 
   const log = createLogger(io.env['ALIREFUND_LOG_LEVEL'] ?? 'warn');
   const server = await createServer({ settings, log, console: false, background: false });
@@ -85,6 +82,14 @@ export async function runRefund(opts: RefundOptions, io: Io): Promise<number> {
   let claimedAt: number | null = null;
   let writer: ReportWriter | undefined;
   try {
+    // Order numbers resolved through the store; every problem, format and business, in one pass.
+    const checked = await checkAll(server, parsed, {
+      charset: settings.alipay.inputCharset,
+      mode,
+      partner: settings.alipay.partner,
+    });
+    parsed.rows.length = 0;
+    const { items, issues } = checked;
     await migrateBulk(server.database);
     const actor = `cli:refund:${runId.slice(0, 16)}`;
     const claim = async () => {
@@ -105,7 +110,6 @@ export async function runRefund(opts: RefundOptions, io: Io): Promise<number> {
     const resuming = mapping.length > 0;
 
     if (!resuming) {
-      if (issues.length === 0) issues.push(...(await checkTrades(server, items, settings.alipay.partner)));
       timings.validateMs = Math.round(performance.now() - t0);
       collectGarbage();
       if (issues.length > 0) {

@@ -4,9 +4,23 @@
  * on, so errors can name it.
  */
 
+/** One CSV record: its fields and the (1-based) line it starts on; `error` when its quoting is broken. */
+export interface CsvRecord {
+  line: number;
+  fields: string[];
+  error?: string;
+}
+
 /** Splits CSV text into records (RFC 4180 quoting, CRLF or LF), each with the line it starts on. */
-export function splitCsv(text: string): Array<{ line: number; fields: string[]; error?: string }> {
-  const out: Array<{ line: number; fields: string[]; error?: string }> = [];
+export function splitCsv(text: string): CsvRecord[] {
+  return [...csvRecords(text)];
+}
+
+/**
+ * The records of CSV text one at a time (RFC 4180 quoting, CRLF or LF), each with the line it starts on: a
+ * reader of a 100,000-line file keeps its own rows and never the whole list of records besides.
+ */
+export function* csvRecords(text: string): Generator<CsvRecord> {
   const n = text.length;
   let line = 1;
   let i = 0;
@@ -16,7 +30,7 @@ export function splitCsv(text: string): Array<{ line: number; fields: string[]; 
     const raw = text.slice(i, eol > i && text[eol - 1] === '\r' ? eol - 1 : eol);
     if (!raw.includes('"')) {
       // The common case: no quotes, fields are what lies between commas.
-      out.push({ line, fields: raw.split(',') });
+      yield { line, fields: raw.split(',') };
       i = eol + 1;
       line++;
       continue;
@@ -75,8 +89,7 @@ export function splitCsv(text: string): Array<{ line: number; fields: string[]; 
       break;
     }
     line++;
-    out.push(error === undefined ? { line: start, fields } : { line: start, fields, error });
+    yield error === undefined ? { line: start, fields } : { line: start, fields, error };
     i = j;
   }
-  return out;
 }

@@ -113,7 +113,20 @@ export interface TradeService {
   detail(tradeNo: string): Promise<{ trade: TradeView; refunds: TradeRefund[] }>;
   /** Several trades by number (missing ones are left out). Pass `db` inside a transaction. */
   getMany(tradeNos: readonly string[], db?: Kysely<ServerDB>): Promise<Map<string, TradeView>>;
+  /** The trade numbers registered under each merchant order number (out_trade_no); unknown orders left out. */
+  findByOutTradeNo(outTradeNos: readonly string[], db?: Kysely<ServerDB>): Promise<Map<string, string[]>>;
+  /**
+   * What operators type (a trade number or a merchant order number) to trade numbers: a registered trade_no is
+   * itself, else the one trade of that out_trade_no. Unresolved: `{ code: 'ORDER_NOT_FOUND' | 'ORDER_AMBIGUOUS' }`
+   * (a reference shaped like a trade number and found nowhere is left to the refund checks: TRADE_NOT_FOUND).
+   */
+  resolveRefs(refs: readonly string[]): Promise<Map<string, TradeRef>>;
 }
+
+/** A reference resolved by {@link TradeService.resolveRefs}. */
+export type TradeRef =
+  | { tradeNo: string; outTradeNo: string | null }
+  | { code: 'ORDER_NOT_FOUND' | 'ORDER_AMBIGUOUS'; tradeNos: string[] };
 
 export function tradeView(r: Selectable<TradesTable> & { reserved_fen: number | null }): TradeView {
   const paid = Number(r.paid_fen);
@@ -224,6 +237,27 @@ export function createTradeService(deps: ServiceDeps, audit: AuditService): Trad
       if (chunk.length === 0) continue;
       const rows = await tradesWithReserved(db).where('t.trade_no', 'in', chunk).execute();
       for (const r of rows) out.set(r.trade_no, tradeView(r));
+    }
+    return out;
+  }
+
+  async function findByOutTradeNo(outTradeNos: readonly string[], db: Kysely<ServerDB> = database.db) {
+    const out = new Map<string, string[]>();
+    for (let i = 0; i < outTradeNos.length; i += 500) {
+      const chunk = outTradeNos.slice(i, i + 500);
+      if (chunk.length === 0) continue;
+      const rows = await db
+        .selectFrom('srv_trades')
+        .select(['trade_no', 'out_trade_no'])
+        .where('out_trade_no', 'in', chunk)
+        .orderBy('trade_no')
+        .execute();
+      for (const r of rows) {
+        const key = r.out_trade_no ?? '';
+        const list = out.get(key);
+        if (list) list.push(r.trade_no);
+        else out.set(key, [r.trade_no]);
+      }
     }
     return out;
   }
@@ -483,6 +517,23 @@ export function createTradeService(deps: ServiceDeps, audit: AuditService): Trad
     },
 
     getMany,
+    findByOutTradeNo,
+
+    async resolveRefs(refs) {
+      const out = new Map<string, TradeRef>();
+      const unique = [...new Set(refs.map((r) => r.trim()).filter((r) => r !== ''))];
+      const asTrades = await getMany(unique.filter((r) => TRADE_NO_RE.test(r)));
+      for (const [no, t] of asTrades) out.set(no, { tradeNo: no, outTradeNo: t.outTradeNo });
+      const rest = unique.filter((r) => !out.has(r));
+      const byOrder = await findByOutTradeNo(rest);
+      for (const r of rest) {
+        const nos = byOrder.get(r) ?? [];
+        if (nos.length === 1) out.set(r, { tradeNo: nos[0]!, outTradeNo: r });
+        else if (nos.length > 1) out.set(r, { code: 'ORDER_AMBIGUOUS', tradeNos: nos });
+        else if (!TRADE_NO_RE.test(r)) out.set(r, { code: 'ORDER_NOT_FOUND', tradeNos: [] });
+      }
+      return out;
+    },
   };
   return service;
 }

@@ -1,0 +1,49 @@
+/**
+ * Merchant order numbers (商户订单号, out_trade_no) to Alipay trade numbers, through the store: a line that names
+ * only its order gets the trade number of the one trade registered with it; an order with no trade, with several,
+ * or naming a different trade than the line's trade_no is a problem of that line.
+ */
+import type { InputRow, LineIssue } from './types.js';
+
+/** What the resolution needs of the trade service. */
+export interface OrderLookup {
+  findByOutTradeNo(outTradeNos: readonly string[]): Promise<Map<string, string[]>>;
+}
+
+/** Fills `tradeNo` of every row that names an order (in place); returns the problems, one per line at most. */
+export async function resolveOrderNumbers(rows: InputRow[], trades: OrderLookup): Promise<LineIssue[]> {
+  const issues: LineIssue[] = [];
+  const outs = [...new Set(rows.filter((r) => r.outTradeNo !== '').map((r) => r.outTradeNo))];
+  if (outs.length === 0) return issues;
+  const found = await trades.findByOutTradeNo(outs);
+  for (const r of rows) {
+    if (r.outTradeNo === '') continue;
+    const nos = found.get(r.outTradeNo) ?? [];
+    if (r.tradeNo !== '') {
+      if (nos.length > 0 && !nos.includes(r.tradeNo))
+        issues.push({
+          line: r.line,
+          field: 'out_trade_no',
+          code: 'ORDER_TRADE_MISMATCH',
+          message: `order ${r.outTradeNo} is trade ${nos.join(', ')}, not ${r.tradeNo}; correct one of the two, or leave one of them empty`,
+        });
+      continue;
+    }
+    if (nos.length === 0)
+      issues.push({
+        line: r.line,
+        field: 'out_trade_no',
+        code: 'ORDER_NOT_FOUND',
+        message: `no registered trade has the merchant order number ${r.outTradeNo}; check the number, or import the trade (with its out_trade_no) first`,
+      });
+    else if (nos.length > 1)
+      issues.push({
+        line: r.line,
+        field: 'out_trade_no',
+        code: 'ORDER_AMBIGUOUS',
+        message: `order ${r.outTradeNo} has ${nos.length} trades (${nos.slice(0, 5).join(', ')}); write the trade number (trade_no) of the one to refund`,
+      });
+    else r.tradeNo = nos[0]!;
+  }
+  return issues;
+}
