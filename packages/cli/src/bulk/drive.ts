@@ -24,7 +24,9 @@ export type RunEnd =
   | { kind: 'complete' }
   | { kind: 'outcome_unknown'; batchNo: string; code: string; message: string }
   | { kind: 'timeout'; batchNo: string; state: BatchState }
-  | { kind: 'interrupted' };
+  | { kind: 'interrupted' }
+  /** The two-person rule: these batches wait for an approver other than the run's actor; nothing more is sent. */
+  | { kind: 'awaiting_approval'; batchNos: string[] };
 
 export interface BatchRow {
   batch_no: string;
@@ -111,12 +113,16 @@ export async function drive(ctx: DriveContext): Promise<RunEnd> {
               'gateway_code',
               'gateway_message',
               'submitted_at',
+              'approval_status',
             ])
             .where('batch_no', 'in', open)
             .execute();
     const byNo = new Map<string, BatchRow>(finished);
     for (const r of rows) {
-      byNo.set(r.batch_no, r as BatchRow);
+      // A draft whose approval is pending is awaiting_approval (the server's batch views say the same).
+      const { approval_status, ...row } = r;
+      if (row.state === 'draft' && approval_status === 'pending') row.state = 'awaiting_approval';
+      byNo.set(r.batch_no, row as BatchRow);
       if (r.state === 'finished') finished.set(r.batch_no, r as BatchRow);
     }
 
@@ -194,6 +200,14 @@ export async function drive(ctx: DriveContext): Promise<RunEnd> {
           message: b.gateway_message ?? lookupCode(b.gateway_code ?? 'UNKNOWN_EXCEPTION').en,
         };
       }
+    }
+
+    // The two-person rule: the CLI honours it like the console and the API. Batches that await approval are
+    // not sent; the run stops, naming them, and resumes (same command) once an approver has decided.
+    const awaiting = mapping.filter((m) => byNo.get(m.batch_no)?.state === 'awaiting_approval');
+    if (awaiting.length > 0) {
+      progress.update(counts, 'stopped');
+      return { kind: 'awaiting_approval', batchNos: awaiting.map((m) => m.batch_no) };
     }
 
     const current = mapping.find((m) => {

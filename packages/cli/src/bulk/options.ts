@@ -35,6 +35,8 @@ export const EXIT = {
   someFailed: 2,
   outcomeUnknown: 3,
   pending: 4,
+  /** Batches of the run await approval by a second person (ALIREFUND_APPROVAL_THRESHOLD / _ALL). */
+  awaitingApproval: 5,
   interrupted: 130,
 } as const;
 

@@ -80,9 +80,11 @@ export function exitCodeOf(end: RunEnd, summary: Summary): number {
       : EXIT.ok
     : end.kind === 'outcome_unknown'
       ? EXIT.outcomeUnknown
-      : end.kind === 'interrupted'
-        ? EXIT.interrupted
-        : EXIT.pending;
+      : end.kind === 'awaiting_approval'
+        ? EXIT.awaitingApproval
+        : end.kind === 'interrupted'
+          ? EXIT.interrupted
+          : EXIT.pending;
 }
 
 /** Prints the outcome of a run and returns its exit code. */
@@ -94,7 +96,9 @@ export function printOutcome(io: Io, o: RunOutcome, json: boolean): number {
       ? `alirefund reconcile --batch ${end.batchNo}`
       : end.kind === 'complete'
         ? null
-        : 'run the same command again to resume';
+        : end.kind === 'awaiting_approval'
+          ? 'have an approver (or admin) other than you approve them in the console or with POST /api/batches/<batchNo>/approve, then run the same command again'
+          : 'run the same command again to resume';
   if (json) {
     io.stdout(
       `${JSON.stringify(
@@ -113,6 +117,9 @@ export function printOutcome(io: Io, o: RunOutcome, json: boolean): number {
             ? { attention: { batchNo: end.batchNo, code: end.code, message: end.message, command: next } }
             : {}),
           ...(end.kind === 'timeout' ? { waitingFor: { batchNo: end.batchNo, state: end.state } } : {}),
+          ...(end.kind === 'awaiting_approval'
+            ? { awaitingApproval: { batchNos: end.batchNos, command: next } }
+            : {}),
         },
         null,
         2,
@@ -131,6 +138,11 @@ export function printOutcome(io: Io, o: RunOutcome, json: boolean): number {
     io.stdout(
       `\nSTOPPED: no result for batch ${end.batchNo} (${end.state}) within --timeout; ${summary.pending.lines} line(s) pending.\n` +
         `Is the notify endpoint (${o.notifyUrl}) served? Run the same command again (with --serve, or with \`alirefund serve\` running) to resume.\n`,
+    );
+  } else if (end.kind === 'awaiting_approval') {
+    io.stdout(
+      `\nSTOPPED: ${end.batchNos.length} batch(es) await approval by a second person (two-person rule): ${end.batchNos.join(', ')}.\n` +
+        `Nothing of them was sent. To continue, ${next}.\nA rejected batch is cancelled and its lines are reported as not refunded.\n`,
     );
   } else if (end.kind === 'interrupted') {
     io.stdout('\nInterrupted: no new batch was sent. Run the same command again to resume.\n');
