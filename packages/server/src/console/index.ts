@@ -29,6 +29,9 @@ import { registerAudit } from './pages/audit.js';
 import { registerAuth } from './pages/auth.js';
 import { registerBatches } from './pages/batches.js';
 import { registerDashboard } from './pages/dashboard.js';
+import { registerExport } from './export.js';
+import { registerLive } from './live.js';
+import { registerFailed } from './pages/failed.js';
 import { registerImport } from './pages/import.js';
 import { registerNotifications } from './pages/notifications.js';
 import { registerOperators } from './pages/operators.js';
@@ -190,6 +193,9 @@ export function mountConsole(app: Hono, ctx: ConsoleContext): void {
   registerOperators(con);
   registerAccount(con);
   registerAudit(con);
+  registerExport(con);
+  registerFailed(con);
+  registerLive(con);
 
   // Anything else under the console: a 404 page (the JSON API and the notify endpoints answer for themselves).
   con.all('*', (c) => {

@@ -256,6 +256,43 @@ table.royalty-parts th,table.royalty-parts td{padding:4px 10px;border-bottom:1px
 .split{display:grid;grid-template-columns:minmax(0,2fr) minmax(0,1fr);gap:18px}
 @media (max-width:1400px){.brand-sub{display:none}}
 @media (max-width:900px){.split{grid-template-columns:1fr}.grid-2{grid-template-columns:1fr}.brand-sub{display:none}}
+
+/* export links, the failed records' redo form, live pages */
+.export-links{display:inline-flex;gap:6px;flex-wrap:wrap;margin-left:auto}
+.redo-form{margin-top:8px}
+.live-status{display:flex;align-items:center;gap:6px;margin:-8px 0 10px;justify-content:flex-end}
+.live-dot{width:8px;height:8px;border-radius:50%;background:var(--ok);display:inline-block}
+.live-status[data-live-final] .live-dot{background:var(--off)}
+.live-updated .live-dot{box-shadow:0 0 0 3px var(--ok-soft)}
+
+/* phones (390 px): the menu is one row that scrolls sideways in the header, the header wraps, tables scroll
+   inside their card, nothing makes the page wider than the screen */
+@media (max-width:700px){
+  html{font-size:13px}
+  body{overflow-x:hidden}
+  .container,.topbar-inner{padding:0 12px}
+  .topbar-inner{flex-wrap:wrap;gap:6px 12px;padding-top:6px;padding-bottom:6px}
+  .mainnav{order:3;flex:1 0 100%;flex-wrap:nowrap;overflow-x:auto;-webkit-overflow-scrolling:touch;scrollbar-width:none;min-width:0}
+  .mainnav::-webkit-scrollbar{display:none}
+  .mainnav a{padding:5px 8px}
+  .userbox{gap:8px;min-width:0}
+  .userbox .user{max-width:90px;overflow:hidden;text-overflow:ellipsis}
+  main.container{padding-top:14px}
+  h1{font-size:20px}
+  .card{padding:12px;min-width:0}
+  .grid,.grid-2{grid-template-columns:minmax(0,1fr)}
+  .kpis{grid-template-columns:repeat(2,minmax(0,1fr));gap:10px}
+  .kpi .value{font-size:20px}
+  .fields{grid-template-columns:minmax(0,1fr) minmax(0,1fr)}
+  .toolbar .grow{min-width:0;flex:1 0 100%}
+  .toolbar .field{min-width:0;max-width:100%}
+  .table-wrap{max-width:100%}
+  pre{max-width:100%;overflow-x:auto}
+  svg{max-width:100%;height:auto}
+  .footer .container{gap:4px 12px;overflow-wrap:anywhere}
+  .footer code{overflow-wrap:anywhere}
+  .export-links{margin-left:0}
+}
 `;
 
 export const CONSOLE_JS = `(function(){
@@ -287,9 +324,58 @@ export const CONSOLE_JS = `(function(){
     var button=id&&document.getElementById(id);
     if(button){e.preventDefault();button.click();}
   });
+  // Live pages (batch, dashboard): an element with data-live="URL" makes the script poll URL (JSON {v, final})
+  // with backoff (1 s, growing to 15 s while nothing changes, slower when the tab is hidden); when v changes it
+  // fetches this page again and swaps <main>, unless the operator is typing in a field of it. No reload.
+  function live(){
+    var marker=document.querySelector('[data-live]');
+    if(!marker||marker.getAttribute('data-live-final')==='1'||!window.fetch||!window.DOMParser){return;}
+    var url=marker.getAttribute('data-live');
+    var last=marker.getAttribute('data-live-v');var wait=1000;var busy=false;
+    function typing(){
+      var a=document.activeElement;var main=document.querySelector('main');
+      return !!(a&&main&&main.contains(a)&&/^(INPUT|TEXTAREA|SELECT)$/.test(a.tagName));
+    }
+    function swap(done){
+      fetch(window.location.href,{credentials:'same-origin',headers:{'x-live':'1'}}).then(function(r){
+        if(!r.ok){throw new Error(String(r.status));}
+        return r.text();
+      }).then(function(text){
+        var doc=new DOMParser().parseFromString(text,'text/html');
+        var fresh=doc.querySelector('main');var main=document.querySelector('main');
+        if(fresh&&main){main.innerHTML=fresh.innerHTML;document.title=doc.title;}
+        var m=document.querySelector('[data-live]');
+        if(m){m.classList.add('live-updated');}
+        forms();
+        done(!m||m.getAttribute('data-live-final')==='1');
+      }).catch(function(){done(false);});
+    }
+    function tick(){
+      if(busy){return;}
+      busy=true;
+      fetch(url,{credentials:'same-origin',headers:{accept:'application/json'}}).then(function(r){
+        if(!r.ok){throw new Error(String(r.status));}
+        return r.json();
+      }).then(function(j){
+        if(last===null||j.v===last||typing()){
+          if(last===null){last=j.v;}
+          wait=Math.min(15000,Math.round(wait*1.5));
+          busy=false;if(!j.final||last!==j.v){schedule();}
+          return;
+        }
+        swap(function(stop){last=j.v;wait=1000;busy=false;if(!stop){schedule();}});
+      }).catch(function(){wait=Math.min(60000,wait*2);busy=false;schedule();});
+    }
+    function schedule(){setTimeout(tick,document.hidden?Math.max(wait,15000):wait);}
+    schedule();
+  }
+  function forms(){
+    var list=document.querySelectorAll('form');
+    for(var i=0;i<list.length;i++){count(list[i]);}
+  }
   document.addEventListener('DOMContentLoaded',function(){
-    var forms=document.querySelectorAll('form');
-    for(var i=0;i<forms.length;i++){count(forms[i]);}
+    forms();
+    live();
   });
 })();
 `;

@@ -3,7 +3,8 @@
  * notification latency.
  */
 import { beijingDate } from '@alirefund/protocol';
-import { OPEN_STATES } from '../db.js';
+import type { ExpressionBuilder } from 'kysely';
+import { type BatchesTable, type BatchRecordsTable, OPEN_STATES, type ServerDB } from '../db.js';
 import { nowMs } from './clock.js';
 import type { ServiceDeps } from './deps.js';
 
@@ -24,6 +25,8 @@ export interface DashboardStats {
   successRate: number | null;
   openBatches: number;
   needsAttention: number;
+  /** Failed records of finished batches that no later batch retried. */
+  failedOutstanding: number;
   /** Batches by state (all time). */
   batchesByState: Record<string, number>;
   /** Submission → notification applied, for batches finished in the window. */
@@ -32,8 +35,35 @@ export interface DashboardStats {
   notifications: { accepted: number; duplicate: number; rejected: number };
 }
 
+/** A failed record of a finished batch (what the gateway said, for the operator to act on). */
+export interface FailedRecord {
+  batchNo: string;
+  mode: 'pwd' | 'nopwd';
+  seq: number;
+  tradeNo: string;
+  amountFen: number;
+  reason: string;
+  resultCode: string | null;
+  resultText: string | null;
+  finishedAt: string | null;
+  /** false once a later batch (not cancelled or rejected) holds the same trade: it is being or was retried. */
+  outstanding: boolean;
+}
+
+export interface FailedRecordQuery {
+  batchNo?: string;
+  /** Only the records no later batch retried (default: all failed records). */
+  outstandingOnly?: boolean;
+  limit?: number;
+  offset?: number;
+}
+
 export interface DashboardService {
   stats(opts?: { days?: number }): Promise<DashboardStats>;
+  /** Failed records of finished batches, newest batch first. */
+  failedRecords(query?: FailedRecordQuery): Promise<{ items: FailedRecord[]; total: number }>;
+  /** Changes whenever a batch or a notification changes (the live pages poll it). */
+  version(): Promise<string>;
 }
 
 function quantile(sorted: number[], q: number): number | null {
@@ -43,7 +73,81 @@ function quantile(sorted: number[], q: number): number | null {
 
 export function createDashboardService(deps: ServiceDeps): DashboardService {
   const { database, clock, config } = deps;
+  const failedQuery = (query: FailedRecordQuery) => {
+    let q = database.db
+      .selectFrom('srv_batch_records as r')
+      .innerJoin('srv_batches as b', 'b.batch_no', 'r.batch_no')
+      .where('b.partner', '=', config.partner)
+      .where('b.state', '=', 'finished')
+      .where('r.succeeded', '=', 0);
+    if (query.batchNo) q = q.where('b.batch_no', '=', query.batchNo);
+    return q;
+  };
+  // A later batch (created after this one, not cancelled or rejected) with the same trade: retried.
+  const retried = (eb: ExpressionBuilder<ServerDB & { r: BatchRecordsTable; b: BatchesTable }, 'r' | 'b'>) =>
+    eb.exists(
+      eb
+        .selectFrom('srv_batch_records as r2')
+        .innerJoin('srv_batches as b2', 'b2.batch_no', 'r2.batch_no')
+        .select('r2.seq')
+        .whereRef('r2.trade_no', '=', 'r.trade_no')
+        .whereRef('b2.created_at', '>', 'b.created_at')
+        .where('b2.partner', '=', config.partner)
+        .where('b2.state', 'not in', ['cancelled', 'rejected']),
+    );
   return {
+    async failedRecords(query = {}) {
+      const base = query.outstandingOnly
+        ? failedQuery(query).where((eb) => eb.not(retried(eb as never)))
+        : failedQuery(query);
+      const total = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      const rows = await base
+        .select((eb) => [
+          'b.batch_no',
+          'b.mode',
+          'b.finished_at',
+          'r.seq',
+          'r.trade_no',
+          'r.amount_fen',
+          'r.reason',
+          'r.result_code',
+          'r.result_text',
+          retried(eb as never).as('retried'),
+        ])
+        .orderBy('b.finished_at', 'desc')
+        .orderBy('b.batch_no', 'desc')
+        .orderBy('r.seq', 'asc')
+        .limit(Math.min(1000, Math.max(1, query.limit ?? 100)))
+        .offset(Math.max(0, query.offset ?? 0))
+        .execute();
+      return {
+        total: Number(total.n),
+        items: rows.map((r) => ({
+          batchNo: r.batch_no,
+          mode: r.mode,
+          seq: Number(r.seq),
+          tradeNo: r.trade_no,
+          amountFen: Number(r.amount_fen),
+          reason: r.reason,
+          resultCode: r.result_code,
+          resultText: r.result_text,
+          finishedAt: r.finished_at,
+          outstanding: !Number(r.retried),
+        })),
+      };
+    },
+    async version() {
+      const b = await database.db
+        .selectFrom('srv_batches')
+        .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.max('updated_at').as('at')])
+        .where('partner', '=', config.partner)
+        .executeTakeFirstOrThrow();
+      const n = await database.db
+        .selectFrom('srv_notifications')
+        .select((eb) => eb.fn.max('id').as('id'))
+        .executeTakeFirstOrThrow();
+      return `${Number(b.n)}|${String(b.at ?? '')}|${String(n.id ?? 0)}`;
+    },
     async stats(opts = {}) {
       const days = Math.min(366, Math.max(1, Math.floor(opts.days ?? 14)));
       const now = nowMs(clock);
@@ -111,6 +215,7 @@ export function createDashboardService(deps: ServiceDeps): DashboardService {
         successRate: ok + ko === 0 ? null : ok / (ok + ko),
         openBatches: OPEN_STATES.reduce((s, st) => s + (batchesByState[st] ?? 0), 0),
         needsAttention: batchesByState['needs_attention'] ?? 0,
+        failedOutstanding: (await this.failedRecords({ outstandingOnly: true, limit: 1 })).total,
         batchesByState,
         notificationLatency: {
           count: latencies.length,

@@ -497,6 +497,32 @@ export const zh = {
   } satisfies Record<NotificationVerdict, string>,
   /** alirefund's own codes (the gateway's come from the SDK's catalogue), looked up by code. */
   localCodes: localCodes as Record<string, string>,
+  // export, failed records, live updates (issue 13)
+  work: {
+    exportCsv: '导出 CSV',
+    exportXlsx: '导出 Excel',
+    exportHint: '导出当前筛选条件下的全部记录（CSV 为 UTF-8 带 BOM，Excel 可直接打开）',
+    seq: '序号',
+    advice: '处理建议',
+    failedRecords: '失败的记录',
+    failedSheet: '失败记录',
+    recordsSheet: '退款明细',
+    retried: '已重新退款',
+    outstanding: '待处理',
+    redoTitle: '失败的记录',
+    redoHelp:
+      '先按每条记录的处理建议修正问题（如补足余额、核对交易状态），再把这些记录放进一个新批次重新退款：先预览，确认后才会创建批次。',
+    redoButton: (n: number) => `重新退款失败的记录（${n} 笔）`,
+    failedTitle: '待处理的失败记录',
+    failedHelp: '已完成批次中退款失败、且还没有放进新批次的记录。',
+    noFailed: '没有待处理的失败记录。',
+    failedSub: (n: number) => `${n} 笔失败记录待重新退款`,
+    attentionSub: (batches: number, failed: number) => `${batches} 个批次 · ${failed} 笔失败记录`,
+    lastAttemptFailed: '最近一次退款失败',
+    live: '自动更新',
+    liveUpdated: '已自动更新',
+    menu: '菜单',
+  },
 };
 
 /** Every string of the console (a catalogue per language, of this type). */

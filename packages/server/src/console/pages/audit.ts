@@ -3,6 +3,7 @@
  */
 import type { Hono } from 'hono';
 import { type ConsoleEnv, intQuery } from '../env.js';
+import { exportLinks } from '../export.js';
 import { h, pager, render, when } from '../ui.js';
 
 const PAGE_SIZE = 50;
@@ -20,7 +21,8 @@ export function registerAudit(con: Hono<ConsoleEnv>): void {
     });
     const body = h`<form method="get" action="/audit" class="toolbar" role="search">
 <div class="field grow"><label for="actor">${t.actor}</label><input type="search" id="actor" name="actor" value="${actor}" placeholder="operator:admin"></div>
-<button type="submit" class="btn">${t.search}</button></form>
+<button type="submit" class="btn">${t.search}</button>
+${exportLinks(t, 'audit', { actor })}</form>
 <div class="table-wrap"><table id="audit-table"><thead><tr><th>${t.time}</th><th>${t.actor}</th><th>${t.action}</th><th>${t.target}</th><th>IP</th><th>${t.details}</th></tr></thead>
 <tbody>${
       items.length === 0

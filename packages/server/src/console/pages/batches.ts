@@ -14,7 +14,9 @@ import type { BatchDetail, BatchSummary, Resolution } from '../../services/refun
 import { ownerOf } from '../../services/approval.js';
 import { GATEWAY_TIMEOUT_MS } from '../../services/submission.js';
 import { actorOf, type CCtx, type ConsoleEnv, enumQuery, intQuery, readForm, sessionOf } from '../env.js';
+import { exportLinks } from '../export.js';
 import type { Dict } from '../i18n.js';
+import { batchFinal, batchVersion, liveMarker } from '../live.js';
 import { gatewayFormCsp, randomToken } from '../security.js';
 import {
   can,
@@ -33,6 +35,7 @@ import {
   verdictBadge,
   when,
 } from '../ui.js';
+import { redoPanel } from './failed.js';
 
 const STATES: readonly BatchState[] = [
   'awaiting_approval',
@@ -294,7 +297,7 @@ export async function renderBatch(
     b.times.submittedAt && b.times.appliedAt
       ? Date.parse(b.times.appliedAt) - Date.parse(b.times.submittedAt)
       : null;
-  const body = h`<div class="card">
+  const body = h`${liveMarker(t.work.live, `/live/batches/${b.batchNo}`, batchVersion(b), batchFinal(b))}<div class="card">
 <div class="card-head"><h2><span class="mono" id="batch-no">${b.batchNo}</span></h2><span id="batch-state">${stateBadge(t, b.state)}</span></div>
 ${steps(t, b)}
 <dl class="fields">
@@ -318,7 +321,8 @@ ${
 ${approvalPanel(c, b)}
 ${actions(c, b, inFlight)}
 ${reconcilePanel(c, b, attempts)}
-<div class="card"><h2>${t.recordsTitle}</h2>
+${redoPanel(c, b)}
+<div class="card"><div class="card-head"><h2>${t.recordsTitle}</h2>${exportLinks(t, 'records', { batch_no: b.batchNo })}</div>
 <div class="table-wrap"><table id="records-table">
 <thead><tr><th class="num">#</th><th>${t.tradeNo}</th><th class="num">${t.amount}</th><th>${t.reason}</th><th>${t.result}</th><th class="num">${t.refundedAmount}</th><th>${t.codeMeaning}</th></tr></thead>
 <tbody>${b.records.map(
@@ -404,6 +408,7 @@ ${STATES.map((s) => h`<option value="${s}"${state === s ? ' selected' : ''}>${t.
 <option value="pwd"${mode === 'pwd' ? ' selected' : ''}>${t.modePwd}</option><option value="nopwd"${mode === 'nopwd' ? ' selected' : ''}>${t.modeNopwd}</option></select></div>
 <button type="submit" class="btn">${t.search}</button>
 ${q !== '' || state || mode ? h`<a class="btn btn-ghost" href="/batches">${t.clear}</a>` : ''}
+${exportLinks(t, 'batches', { q, state, mode })}
 </form>
 ${batchRows(t, list.items)}
 ${pager(t, list, '/batches', { q, state, mode })}`;

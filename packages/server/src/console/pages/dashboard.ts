@@ -6,6 +6,7 @@ import { formatYuan } from '@alirefund/protocol';
 import type { Hono } from 'hono';
 import type { BatchState } from '../../db.js';
 import { type ConsoleEnv, intQuery } from '../env.js';
+import { liveMarker } from '../live.js';
 import { barChart, gauge, hbars } from '../svg.js';
 import { duration, h, modeBadge, money, render, stateBadge, when } from '../ui.js';
 
@@ -19,7 +20,8 @@ export function registerDashboard(con: Hono<ConsoleEnv>): void {
     const { services } = c.get('ctx');
     const daysParam = intQuery(c, 'days', 14);
     const days = WINDOWS.includes(daysParam) ? daysParam : 14;
-    const [stats, attention, recent, inFlight, awaiting] = await Promise.all([
+    const [version, stats, attention, recent, inFlight, awaiting] = await Promise.all([
+      services.dashboard.version(),
       services.dashboard.stats({ days }),
       services.refunds.listBatches({ state: 'needs_attention', pageSize: 5 }),
       services.refunds.listBatches({ pageSize: 8 }),
@@ -42,17 +44,18 @@ export function registerDashboard(con: Hono<ConsoleEnv>): void {
     const rate = stats.successRate;
     const lat = stats.notificationLatency;
     const n = stats.notifications;
-    const body = h`<div class="toolbar"><span class="muted">${t.window}</span>${WINDOWS.map((w) =>
-      w === days
-        ? h`<span class="btn btn-small btn-primary">${t.nDays(w)}</span>`
-        : h`<a class="btn btn-small" href="/dashboard?days=${w}">${t.nDays(w)}</a>`,
+    const body = h`${liveMarker(t.work.live, '/live/dashboard', version)}<div class="toolbar"><span class="muted">${t.window}</span>${WINDOWS.map(
+      (w) =>
+        w === days
+          ? h`<span class="btn btn-small btn-primary">${t.nDays(w)}</span>`
+          : h`<a class="btn btn-small" href="/dashboard?days=${w}">${t.nDays(w)}</a>`,
     )}</div>
 <div class="kpis">
 <div class="kpi"><div class="label">${t.refundedToday}</div><div class="value" id="kpi-today">${formatYuan(today?.refundedFen ?? 0)}</div><div class="sub">${t.yuan} · ${t.nRecords(today?.succeeded ?? 0)}</div></div>
 <div class="kpi"><div class="label">${t.refundedInWindow(days)}</div><div class="value">${formatYuan(totalRefunded)}</div><div class="sub">${t.yuan} · ${t.nRecords(totalRecords)}</div></div>
 <div class="kpi"><div class="label">${t.successRate}</div><div class="value" id="kpi-success">${rate === null ? '—' : `${(rate * 100).toFixed(1)}%`}</div><div class="sub">${t.finishedRecords}</div></div>
 <a class="kpi" href="/batches?state=open"><div class="label">${t.openBatches}</div><div class="value" id="kpi-open">${stats.openBatches}</div><div class="sub">${inFlight.batchNo ? h`${t.inFlight}: <span class="mono">${inFlight.batchNo}</span>` : t.queueFree}</div></a>
-<a class="kpi${stats.needsAttention > 0 ? ' warn' : ''}" href="/batches?state=needs_attention"><div class="label">${t.needsAttention}</div><div class="value" id="kpi-attention">${stats.needsAttention}</div><div class="sub">${t.needsAttentionSub}</div></a>
+<a class="kpi${stats.needsAttention + stats.failedOutstanding > 0 ? ' warn' : ''}" href="${stats.needsAttention === 0 && stats.failedOutstanding > 0 ? '/failed' : '/batches?state=needs_attention'}"><div class="label">${t.needsAttention}</div><div class="value" id="kpi-attention" data-batches="${stats.needsAttention}" data-failed="${stats.failedOutstanding}">${stats.needsAttention + stats.failedOutstanding}</div><div class="sub">${stats.failedOutstanding > 0 ? t.work.attentionSub(stats.needsAttention, stats.failedOutstanding) : t.needsAttentionSub}</div></a>
 <a class="kpi${awaiting.total > 0 ? ' warn' : ''}" href="/batches?state=awaiting_approval"><div class="label">${t.approval.title}</div><div class="value" id="kpi-approval">${awaiting.total}</div><div class="sub">${t.approval.kpiSub}</div></a>
 <div class="kpi"><div class="label">${t.notifyLatency} p50 / p95</div><div class="value">${duration(lat.p50Ms)}</div><div class="sub">p95 ${duration(lat.p95Ms)} · max ${duration(lat.maxMs)} · ${t.nBatches(lat.count)}</div></div>
 </div>
@@ -119,10 +122,13 @@ ${
 </div>
 <div class="grid grid-2">
 <div class="card"><div class="card-head"><h2>${t.needsAttention}</h2><a href="/batches?state=needs_attention">${t.all}</a></div>
+${stats.failedOutstanding > 0 ? h`<p id="failed-outstanding"><a href="/failed">${t.work.failedSub(stats.failedOutstanding)}</a></p>` : ''}
 ${
-  attention.items.length === 0
-    ? h`<p class="muted">${t.nothingNeedsAttention}</p>`
-    : h`<ul>${attention.items.map((b) => h`<li><a class="mono" href="/batches/${b.batchNo}">${b.batchNo}</a> ${modeBadge(t, b.mode)} ${b.gatewayCode ? h`<span class="code code-bad">${b.gatewayCode}</span>` : ''} · ${when(b.submittedAt)}</li>`)}</ul>`
+  attention.items.length === 0 && stats.failedOutstanding > 0
+    ? ''
+    : attention.items.length === 0
+      ? h`<p class="muted">${t.nothingNeedsAttention}</p>`
+      : h`<ul>${attention.items.map((b) => h`<li><a class="mono" href="/batches/${b.batchNo}">${b.batchNo}</a> ${modeBadge(t, b.mode)} ${b.gatewayCode ? h`<span class="code code-bad">${b.gatewayCode}</span>` : ''} · ${when(b.submittedAt)}</li>`)}</ul>`
 }
 </div>
 <div class="card"><div class="card-head"><h2>${t.recentBatches}</h2><a href="/batches">${t.all}</a></div>

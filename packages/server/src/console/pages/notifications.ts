@@ -6,6 +6,7 @@ import type { Hono } from 'hono';
 import type { NotificationVerdict } from '../../db.js';
 import { ServiceError } from '../../errors.js';
 import { type ConsoleEnv, enumQuery, intQuery } from '../env.js';
+import { exportLinks } from '../export.js';
 import { explainCode, h, pager, render, verdictBadge, when } from '../ui.js';
 
 const VERDICTS: readonly NotificationVerdict[] = ['accepted', 'duplicate', 'rejected'];
@@ -38,6 +39,7 @@ ${VERDICTS.map((v) => h`<option value="${v}"${verdict === v ? ' selected' : ''}>
 ${KINDS.map((k) => h`<option value="${k}"${kind === k ? ' selected' : ''}>${k}</option>`)}</select></div>
 <button type="submit" class="btn">${t.search}</button>
 ${batchNo !== '' || q !== '' || verdict || kind ? h`<a class="btn btn-ghost" href="/notifications">${t.clear}</a>` : ''}
+${exportLinks(t, 'notifications', { batch_no: batchNo, q, verdict, kind })}
 </form>
 <div class="table-wrap"><table id="notifications-table">
 <thead><tr><th>ID</th><th>${t.receivedAt}</th><th>${t.kind}</th><th>${t.batchNo} / ${t.tradeNo}</th><th>${t.verdictCol}</th><th>${t.reasonCol}</th><th>notify_id</th><th>${t.appliedAt}</th><th>${t.answer}</th><th>${t.from}</th></tr></thead>

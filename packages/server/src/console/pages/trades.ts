@@ -32,6 +32,8 @@ import {
   tradeBadge,
   when,
 } from '../ui.js';
+import { exportLinks } from '../export.js';
+import { lastAttemptNotice } from './failed.js';
 import { submitPwd, tickQueue } from './batches.js';
 
 const STATUS_FILTERS = ['refundable', 'paid', 'partially_refunded', 'fully_refunded'] as const;
@@ -154,6 +156,7 @@ ${STATUS_FILTERS.map(
 <div class="field"><label for="size">${t.pageSize}</label>
 <select id="size" name="size">${PAGE_SIZES.map((s) => h`<option value="${s}"${s === size ? ' selected' : ''}>${s}</option>`)}</select></div>
 <button type="submit" class="btn" name="go" value="search" formaction="/trades/pick" formnovalidate id="search-button">${t.search}</button>
+${exportLinks(t, 'trades', { q, status, royalty })}
 ${q !== '' || status || royalty ? h`<button type="submit" class="btn btn-ghost" name="go" value="reset" formaction="/trades/pick" formnovalidate>${t.clear}</button>` : ''}
 </div>
 <div class="picks-bar${picks.length === 0 ? ' muted' : ''}" id="picks-bar" data-picks="${picks.length}">
@@ -223,6 +226,7 @@ ${pickPager(t, list)}
 <div><dt>${t.gatewayStatus}</dt><dd>${trade.gatewayStatus ?? '—'}</dd></div>
 <div><dt>${t.registeredAt}</dt><dd>${when(trade.createdAt)}</dd></div>
 </dl>
+${lastAttemptNotice(t, lang, refunds)}
 ${trade.reconcileNote ? h`<div class="flash flash-warn">${t.reconcileNote}: ${trade.reconcileNote}</div>` : ''}
 ${
   trade.royalties.length > 0
