@@ -276,6 +276,24 @@ export const en: Dict = {
   formatRule4: 'nopwd may add royalty refunds after |: from^to^amount^reason.',
   templateAuto: (charset) =>
     `batch_no and refund_date are generated; the request is signed in ${charset} and then submitted.`,
+  templateRefHint: 'The trade number may also be the merchant order number (out_trade_no).',
+  templateFileLabel: 'Or upload a refund file',
+  templateFileHint:
+    'CSV (UTF-8 or GBK), Excel .xlsx or JSON Lines, as for alirefund refund --file; columns: trade_no (or out_trade_no), amount, reason (Chinese names accepted).',
+  fileLineN: (n) => `file line ${n}`,
+  refOrderNotFound: (ref) =>
+    `No registered trade has the merchant order number ${ref}: check the number, or import the trade (with its out_trade_no) first.`,
+  refOrderAmbiguous: (ref, nos) =>
+    `Order ${ref} has several trades (${nos}): write the Alipay trade number of the one to refund.`,
+  refTradeNotFound: (no) => `Trade ${no} is not registered: check the number, or import the trade first.`,
+  refInOpenBatch: (no, batch) =>
+    `Trade ${no} is already in open batch ${batch}: wait for its result (or cancel it), then refund again.`,
+  refLimit: (no, n) => `Trade ${no} already has ${n} refunds, Alipay's limit of 99: remove this record.`,
+  refExceeds: (amount, refundable, no) =>
+    refundable === '0.00'
+      ? `Trade ${no} has nothing left to refund (refunded in full, or reserved): remove this record.`
+      : `${amount} yuan is more than the ${refundable} yuan refundable on trade ${no}: refund at most ${refundable}.`,
+  refNoRoyalty: (no) => `Trade ${no} was paid without royalty parts: remove the part after |.`,
 
   searchText: 'Search',
   searchNotificationsPlaceholder: 'notify_id, trade no., reason or raw body',
@@ -465,7 +483,8 @@ export const en: Dict = {
   work: {
     exportCsv: 'Export CSV',
     exportXlsx: 'Export Excel',
-    exportHint: 'Exports every row matching the current filters (CSV in UTF-8 with BOM; Excel opens it directly)',
+    exportHint:
+      'Exports every row matching the current filters (CSV in UTF-8 with BOM; Excel opens it directly)',
     seq: 'No.',
     advice: 'What to do',
     failedRecords: 'Failed records',
@@ -507,5 +526,22 @@ export const en: Dict = {
     INVALID_OUT_TRADE_NO: 'Invalid order id',
     INVALID_TIME: 'Invalid time',
     INVALID_ROYALTY: 'Invalid royalty',
+    ORDER_NOT_FOUND: 'Order number not registered (check it, or import the trade first)',
+    ORDER_AMBIGUOUS: 'The order number has several trades (write the Alipay trade number)',
+    ORDER_TRADE_MISMATCH: 'Order number and trade number are different trades (correct one)',
+    NOT_THIS_PARTNERS_TRADE: "Not this partner's trade",
+    DUPLICATE_TRADE_NO: 'The same trade twice in the file (merge the lines)',
+    MISSING_COLUMN: 'A required column is missing (trade_no or out_trade_no, amount, reason)',
+    MISSING_FIELD: 'A required value is missing',
+    INVALID_FIELD: 'Wrong type of value',
+    UNKNOWN_FIELD: 'Unknown field',
+    CELL_NOT_TEXT: 'The cell is not text (format the column as Text and type it again)',
+    XLSX_UNREADABLE: 'The Excel file cannot be read (save it again as .xlsx or CSV)',
+    EMPTY_FILE: 'The file is empty',
+    NO_ROWS: 'The file has a header but no refund lines',
+    CSV_FIELD_COUNT: 'This line has more or fewer fields than the header (quote a reason with a comma)',
+    CSV_SYNTAX: 'Unbalanced CSV quotes',
+    JSON_SYNTAX: 'Not valid JSON',
+    ROYALTY_COLUMNS_MISMATCH: 'The royalty columns list different numbers of parts',
   } satisfies Record<LocalCode, string>,
 };

@@ -28,6 +28,24 @@ const localCodes = {
   INVALID_OUT_TRADE_NO: '商户订单号不正确',
   INVALID_TIME: '时间格式不正确',
   INVALID_ROYALTY: '分润格式不正确',
+  // refund files and order numbers (issue 13)
+  ORDER_NOT_FOUND: '商户订单号未登记（请核对，或先导入该交易）',
+  ORDER_AMBIGUOUS: '商户订单号对应多笔交易（请改填支付宝交易号）',
+  ORDER_TRADE_MISMATCH: '商户订单号与交易号不是同一笔（请改正其中一个）',
+  NOT_THIS_PARTNERS_TRADE: '不是本商户（partner）的交易',
+  DUPLICATE_TRADE_NO: '文件中同一交易出现两次（请合并为一行）',
+  MISSING_COLUMN: '缺少必需的列（交易号或商户订单号、退款金额、退款原因）',
+  MISSING_FIELD: '缺少必填内容',
+  INVALID_FIELD: '字段类型不正确',
+  UNKNOWN_FIELD: '未知的字段',
+  CELL_NOT_TEXT: '单元格不是文本（请把该列设为“文本”后重新输入）',
+  XLSX_UNREADABLE: 'Excel 文件无法读取（请另存为 .xlsx 或 CSV）',
+  EMPTY_FILE: '文件是空的',
+  NO_ROWS: '文件只有表头，没有退款行',
+  CSV_FIELD_COUNT: '这一行的列数与表头不同（含逗号的理由请加引号）',
+  CSV_SYNTAX: 'CSV 引号不配对',
+  JSON_SYNTAX: '不是有效的 JSON',
+  ROYALTY_COLUMNS_MISMATCH: '分润各列的份数不一致',
 };
 
 /** The codes of {@link localCodes}: the English catalogue explains exactly these. */
@@ -306,6 +324,25 @@ export const zh = {
   formatRule4: '无密退款还可以在 | 后附加分润退回：转出人^转入人^金额^理由。',
   templateAuto: (charset: string) =>
     `批次号 (batch_no) 与退款日期 (refund_date) 自动生成；请求按 ${charset} 编码签名后提交。`,
+  // template: order numbers, refund files, every problem in one pass (issue 13)
+  templateRefHint: '交易号一栏也可以填商户订单号。',
+  templateFileLabel: '或上传退款文件',
+  templateFileHint:
+    'CSV（UTF-8 或 GBK）、Excel .xlsx 或 JSON Lines，与命令行 alirefund refund --file 相同；列名：交易号（或商户订单号）、退款金额、退款原因。',
+  fileLineN: (n: number) => `文件第 ${n} 行`,
+  refOrderNotFound: (ref: string) =>
+    `没有登记商户订单号为 ${ref} 的交易：请核对订单号，或先在“导入交易”中导入该交易（含商户订单号）。`,
+  refOrderAmbiguous: (ref: string, nos: string) =>
+    `商户订单号 ${ref} 对应多笔交易（${nos}）：请改填要退款那一笔的支付宝交易号。`,
+  refTradeNotFound: (no: string) => `交易 ${no} 未登记：请核对交易号，或先在“导入交易”中导入该交易。`,
+  refInOpenBatch: (no: string, batch: string) =>
+    `交易 ${no} 已在进行中的批次 ${batch} 里：等该批次出结果（或取消它）后再退。`,
+  refLimit: (no: string, n: number) => `交易 ${no} 已退款 ${n} 次，达到 99 次上限，不能再退：请删去这一笔。`,
+  refExceeds: (amount: string, refundable: string, no: string) =>
+    refundable === '0.00'
+      ? `交易 ${no} 已没有可退金额（已全额退款或被占用）：请删去这一笔。`
+      : `退款 ${amount} 元超过交易 ${no} 的可退金额 ${refundable} 元：请改为不超过 ${refundable} 元。`,
+  refNoRoyalty: (no: string) => `交易 ${no} 付款时没有分润，无法退回分润：请删去 | 之后的分润部分。`,
 
   // notifications
   searchText: '搜索',

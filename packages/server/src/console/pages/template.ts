@@ -4,9 +4,12 @@
  * the gateway code it would cause) and the refund service checks them against local state before anything
  * leaves; then the batch is submitted like any other (pwd: the password page; nopwd: the server).
  */
-import { decodeDetailData, formatYuan } from '@alirefund/protocol';
+import { decodeDetailData, formatYuan, parseYuan, TRADE_NO_RE } from '@alirefund/protocol';
 import type { Hono } from 'hono';
 import type { RefundMode } from '../../db.js';
+import { readRefundInput, resolveOrderNumbers } from '../../services/refund-input/index.js';
+import { tradeRefundIssues } from '../../services/refund-checks.js';
+import type { Dict } from '../i18n.js';
 import { actorOf, type CCtx, type ConsoleEnv, readForm } from '../env.js';
 import { csrf, type Flash, h, type Html, issueList, render } from '../ui.js';
 import { submitPwd, tickQueue } from './batches.js';
@@ -20,7 +23,13 @@ interface TemplateInput {
   mode: RefundMode;
 }
 
-type TemplateIssue = { record: number | null; field: string; code: string; message: string };
+type TemplateIssue = {
+  record: number | null;
+  label?: string | undefined;
+  field: string;
+  code: string;
+  message: string;
+};
 
 function templatePage(
   c: CCtx,
@@ -35,14 +44,17 @@ function templatePage(
   const body = h`<div class="split">
 <div class="card template-form">
 <h2>${t.templateHeading}</h2>
-<form method="post" action="/template" id="template-form">
+<form method="post" action="/template" id="template-form" enctype="multipart/form-data">
 ${csrf(c)}
 <div class="form-row"><label for="batch_num">${t.batchNumLabel}</label>
-<input type="text" id="batch_num" name="batch_num" value="${input.batchNum}" inputmode="numeric" autocomplete="off" required>
+<input type="text" id="batch_num" name="batch_num" value="${input.batchNum}" inputmode="numeric" autocomplete="off">
 <div class="hint">batch_num</div></div>
 <div class="form-row"><label for="detail_data">${t.detailDataLabel}</label>
-<textarea id="detail_data" name="detail_data" rows="8" spellcheck="false" autocomplete="off" required placeholder="2010120607408670^0.01^备注说明一">${input.detailData}</textarea>
-<div class="hint">detail_data · ${t.detailDataHint}</div></div>
+<textarea id="detail_data" name="detail_data" rows="8" spellcheck="false" autocomplete="off" placeholder="2010120607408670^0.01^备注说明一">${input.detailData}</textarea>
+<div class="hint">detail_data · ${t.detailDataHint} ${t.templateRefHint}</div></div>
+<div class="form-row"><label for="refund_file">${t.templateFileLabel}</label>
+<input type="file" id="refund_file" name="refund_file" accept=".csv,.xlsx,.jsonl,.txt,text/csv">
+<div class="hint">${t.templateFileHint}</div></div>
 <div class="form-row"><div class="radio-group">
 <label><input type="radio" name="mode" value="pwd"${input.mode === 'pwd' ? ' checked' : ''}><span>${t.modePwd}<span class="hint">${t.modePwdHint}</span></span></label>
 <label><input type="radio" name="mode" value="nopwd"${input.mode === 'nopwd' ? ' checked' : ''}><span>${t.modeNopwd}<span class="hint">${t.modeNopwdHint}</span></span></label>
@@ -87,22 +99,60 @@ export function registerTemplate(con: Hono<ConsoleEnv>): void {
       detailData: form.str('detail_data', { raw: true }).slice(0, MAX_DETAIL_CHARS),
       mode: form.str('mode') === 'nopwd' ? 'nopwd' : 'pwd',
     };
+    // A refund file (CSV in UTF-8 or GBK, .xlsx, JSON Lines: the CLI's reader) fills the records.
+    const fileIssues: TemplateIssue[] = [];
+    const upload = form.file('refund_file');
+    let lineOfRecord: number[] | null = null;
+    if (upload) {
+      const parsed = await readRefundInput(upload.name, new Uint8Array(await upload.arrayBuffer()));
+      const resolved = await resolveOrderNumbers(parsed.rows, services.trades);
+      lineOfRecord = parsed.rows.map((r) => r.line);
+      const recordOf = new Map(parsed.rows.map((r, i) => [r.line, i + 1]));
+      for (const i of [...parsed.issues, ...resolved])
+        fileIssues.push({
+          record: recordOf.get(i.line) ?? null,
+          label: i.line > 0 ? t.fileLineN(i.line) : upload.name,
+          field: i.field,
+          code: i.code,
+          message: i.message,
+        });
+      input.detailData = parsed.rows
+        .map((r) => `${r.tradeNo || r.outTradeNo}^${r.amountText}^${r.reason}`)
+        .join('#\n')
+        .slice(0, MAX_DETAIL_CHARS);
+      input.batchNum = String(parsed.rows.length);
+    }
     // Records may be typed one per line: line breaks next to a `#` are dropped (nothing else is changed).
-    const detail = input.detailData
+    const typed = input.detailData
       .trim()
       .replace(/#[ \t]*(?:\r?\n)+[ \t]*/g, '#')
       .replace(/[ \t]*(?:\r?\n)+[ \t]*#/g, '#');
-    // 1. The SDK: format, amounts, reasons, batch_num against the record count.
+    // Each record's first field may be a merchant order number (商户订单号): resolved through the store.
+    const checked = await checkRecords(c, typed, fileIssues, lineOfRecord);
+    const detail = checked.detail;
+    // 1. The SDK: format, amounts, reasons, batch_num against the record count; with the store's checks of
+    //    every record whose trade and amount are readable, so that every problem shows in one pass.
     const decoded = decodeDetailData(detail, {
       charset: settings.alipay.inputCharset,
       mode: input.mode,
       batchNum: input.batchNum,
     });
-    if (!decoded.ok) {
+    const sdkIssues = decoded.ok
+      ? []
+      : decoded.issues.filter(
+          (i) => !(i.field === 'tradeNo' && i.record !== null && checked.unknown.has(i.record)),
+        );
+    const firstPass = [
+      ...fileIssues,
+      ...checked.issues,
+      ...sdkIssues.map((i) => withLine(i, lineOfRecord, t)),
+    ];
+    if (!decoded.ok || firstPass.length > 0) {
+      firstPass.sort((x, y) => (x.record ?? 0) - (y.record ?? 0));
       return templatePage(
         c,
         input,
-        { issues: decoded.issues, flash: { kind: 'error', text: t.templateRejected } },
+        { issues: firstPass, flash: { kind: 'error', text: t.templateRejected } },
         422,
       );
     }
@@ -124,7 +174,9 @@ export function registerTemplate(con: Hono<ConsoleEnv>): void {
         })),
         { mode: input.mode, batchSize: Math.max(1, records.length) },
       );
-      const issues = preview.issues.map((i) => ({ ...i, record: i.index === null ? null : i.index + 1 }));
+      const issues = preview.issues.map((i) =>
+        withLine({ ...i, record: i.index === null ? null : i.index + 1 }, lineOfRecord, t),
+      );
       return templatePage(
         c,
         input,
@@ -156,4 +208,108 @@ export function registerTemplate(con: Hono<ConsoleEnv>): void {
     await tickQueue(c.get('ctx'));
     return c.redirect(`/batches/${res.batch.batchNo}?msg=created`, 303);
   });
+}
+
+/** Labels an issue of record `n` with the file line it came from (when the records came from a file). */
+function withLine<I extends { record: number | null }>(
+  issue: I,
+  lineOfRecord: number[] | null,
+  t: Dict,
+): I & { label?: string } {
+  const line = issue.record === null ? undefined : lineOfRecord?.[issue.record - 1];
+  return line === undefined ? issue : { ...issue, label: t.fileLineN(line) };
+}
+
+/**
+ * The records' trades, read once: each record's first field resolved (a trade number, or a merchant order
+ * number of exactly one trade), the text rewritten with trade numbers, and the store's checks (registered, free,
+ * under 99 refunds, refundable balance) of every record whose trade and amount are readable, with messages in the
+ * page's language. Records are split leniently (the SDK reports the format separately).
+ */
+async function checkRecords(
+  c: CCtx,
+  text: string,
+  fileIssues: readonly TemplateIssue[],
+  lineOfRecord: number[] | null,
+): Promise<{ detail: string; issues: TemplateIssue[]; unknown: Set<number> }> {
+  const t = c.get('t');
+  const { services, settings } = c.get('ctx');
+  const issues: TemplateIssue[] = [];
+  const unknown = new Set<number>();
+  if (text === '') return { detail: text, issues, unknown };
+  const records = text.split('#');
+  if (records.length > 2000) return { detail: text, issues, unknown };
+  const refs = records.map((r) => (r.split('^')[0] ?? '').trim());
+  const resolved = await services.trades.resolveRefs(refs.filter((r) => r !== ''));
+  const tradeNos = refs.map((ref, k) => {
+    const got = resolved.get(ref);
+    if (got && 'tradeNo' in got) return got.tradeNo;
+    if (got && !fileIssues.some((i) => i.record === k + 1 && i.field === 'out_trade_no')) {
+      unknown.add(k + 1);
+      issues.push(
+        withLine(
+          {
+            record: k + 1,
+            field: 'tradeNo',
+            code: got.code,
+            message:
+              got.code === 'ORDER_AMBIGUOUS'
+                ? t.refOrderAmbiguous(ref, got.tradeNos.slice(0, 5).join('、'))
+                : t.refOrderNotFound(ref),
+          },
+          lineOfRecord,
+          t,
+        ),
+      );
+    } else if (got) unknown.add(k + 1);
+    return ref;
+  });
+  for (const i of fileIssues)
+    if (i.record !== null && ['trade_no', 'out_trade_no'].includes(i.field)) unknown.add(i.record);
+  const detail = records
+    .map((r, k) => {
+      const caret = r.indexOf('^');
+      return tradeNos[k] === refs[k] || caret < 0 ? r : `${tradeNos[k]}${r.slice(caret)}`;
+    })
+    .join('#');
+  const trades = await services.trades.getMany([...new Set(tradeNos.filter((no) => TRADE_NO_RE.test(no)))]);
+  const seen = new Set<string>();
+  tradeNos.forEach((no, k) => {
+    const record = k + 1;
+    if (unknown.has(record) || !TRADE_NO_RE.test(no) || seen.has(no)) return;
+    seen.add(no);
+    const amountFen = parseYuan((records[k]!.split('^')[1] ?? '').trim());
+    const royalties = records[k]!.includes('|') ? [null] : [];
+    const trade = trades.get(no);
+    for (const i of tradeRefundIssues(
+      { tradeNo: no, amountFen: amountFen ?? 0, royalties },
+      trade,
+      settings.alipay.partner,
+    )) {
+      if (i.field === 'amount' && amountFen === null) continue;
+      const message =
+        i.code === 'TRADE_NOT_FOUND'
+          ? t.refTradeNotFound(no)
+          : i.code === 'TRADE_IN_OPEN_BATCH'
+            ? t.refInOpenBatch(no, trade?.openBatchNo ?? '')
+            : i.code === 'REFUND_LIMIT_REACHED'
+              ? t.refLimit(no, trade?.refundCount ?? 99)
+              : i.code === 'EXCEEDS_REFUNDABLE'
+                ? t.refExceeds(
+                    formatYuan(amountFen ?? 0),
+                    formatYuan(
+                      Math.max(
+                        0,
+                        (trade?.paidFen ?? 0) - (trade?.refundedFen ?? 0) - (trade?.reservedFen ?? 0),
+                      ),
+                    ),
+                    no,
+                  )
+                : i.code === 'NO_ROYALTY_ON_TRADE'
+                  ? t.refNoRoyalty(no)
+                  : i.message;
+      issues.push(withLine({ record, field: i.field, code: i.code, message }, lineOfRecord, t));
+    }
+  });
+  return { detail, issues, unknown };
 }
