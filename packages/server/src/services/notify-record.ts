@@ -10,7 +10,7 @@ import type { NotificationsTable, NotificationVerdict, ServerDB } from '../db.js
 import type { ServiceDeps } from './deps.js';
 import type { IncomingNotification, NotificationView, NotifyOutcome } from './notification-types.js';
 import { createRejectionLimiter, type RejectionLimiter } from './notify-limit.js';
-import { compiled } from './sql-text.js';
+import { compiled, valuesText } from './sql-text.js';
 
 /** Bytes of a rejected (never authenticated) body that are kept; its length and SHA-256 describe the rest. */
 export const REJECTED_BODY_PREFIX = 4096;
@@ -23,6 +23,13 @@ const INSERT_NOTIFICATION =
   'insert into srv_notifications (kind, batch_no, trade_no, notify_id, notify_time, verdict, reason_code, reason, ' +
   'raw_body, body_length, body_sha256, headers_json, remote_addr, charset, received_at, applied_at, response) ' +
   'values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning id';
+const INSERT_MANY_HEAD = INSERT_NOTIFICATION.slice(
+  0,
+  INSERT_NOTIFICATION.indexOf('values (') + 'values '.length,
+);
+const ROW_PLACEHOLDERS = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+/** Rows per grouped insert (17 parameters each). */
+const MAX_GROUP = 200;
 
 /** A srv_notifications row as shown in lists (the body and headers left out). */
 export function notificationView(
@@ -125,29 +132,78 @@ export function createNotificationRecorder(
 ): NotificationRecorder {
   const { database, log } = deps;
 
+  function valuesOf(row: NotificationRow): unknown[] {
+    return [
+      row.kind,
+      row.batch_no,
+      row.trade_no,
+      row.notify_id,
+      row.notify_time,
+      row.verdict,
+      row.reason_code,
+      row.reason,
+      row.raw_body,
+      row.body_length,
+      row.body_sha256,
+      row.headers_json,
+      row.remote_addr,
+      row.charset,
+      row.received_at,
+      row.applied_at,
+      row.response,
+    ];
+  }
+
   async function insert(db: Kysely<ServerDB>, row: NotificationRow): Promise<number> {
     const res = await db.executeQuery<{ id: number | string }>(
-      compiled(database.dialect, INSERT_NOTIFICATION, [
-        row.kind,
-        row.batch_no,
-        row.trade_no,
-        row.notify_id,
-        row.notify_time,
-        row.verdict,
-        row.reason_code,
-        row.reason,
-        row.raw_body,
-        row.body_length,
-        row.body_sha256,
-        row.headers_json,
-        row.remote_addr,
-        row.charset,
-        row.received_at,
-        row.applied_at,
-        row.response,
-      ]),
+      compiled(database.dialect, INSERT_NOTIFICATION, valuesOf(row)),
     );
     return Number(res.rows[0]!.id);
+  }
+
+  /**
+   * Rows that change nothing (duplicates, rejections) wait for the next turn of the event loop and are inserted
+   * together: one multi-row INSERT, one commit, for every such delivery that arrived meanwhile, instead of a
+   * commit each (on SQLite a commit per duplicate was most of its cost). Each caller still gets its row's id,
+   * after the commit.
+   */
+  const pending: Array<{ row: NotificationRow; done: (id: number) => void; fail: (err: unknown) => void }> =
+    [];
+  let scheduled = false;
+
+  function insertSoon(row: NotificationRow): Promise<number> {
+    return new Promise((done, fail) => {
+      pending.push({ row, done, fail });
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    });
+  }
+
+  async function flush(): Promise<void> {
+    const group = pending.splice(0, MAX_GROUP);
+    if (pending.length > 0) setImmediate(flush);
+    else scheduled = false;
+    if (group.length === 1) {
+      const only = group[0]!;
+      await insert(database.db, only.row).then(only.done, only.fail);
+      return;
+    }
+    try {
+      const res = await database.db.executeQuery<{ id: number | string }>(
+        compiled(
+          database.dialect,
+          `${INSERT_MANY_HEAD}${valuesText(ROW_PLACEHOLDERS, group.length)} returning id`,
+          group.flatMap((g) => valuesOf(g.row)),
+        ),
+      );
+      // One statement's ids follow its VALUES order (SQLite rowids, a PostgreSQL sequence); sorted to be sure.
+      const ids = res.rows.map((r) => Number(r.id)).sort((a, b) => a - b);
+      for (const [i, g] of group.entries()) g.done(ids[i]!);
+    } catch (err) {
+      for (const g of group) g.fail(err);
+    }
   }
 
   async function recordOnly(
@@ -182,7 +238,7 @@ export function createNotificationRecorder(
       }
     }
     try {
-      id = await insert(database.db, rowFor(incoming, receivedAt, r));
+      id = await insertSoon(rowFor(incoming, receivedAt, r));
     } catch (err) {
       // A duplicate changes nothing, so it is still answered success; a rejection is answered fail anyway.
       log.error(
