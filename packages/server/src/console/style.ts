@@ -269,7 +269,6 @@ table.royalty-parts th,table.royalty-parts td{padding:4px 10px;border-bottom:1px
    inside their card, nothing makes the page wider than the screen */
 @media (max-width:700px){
   html{font-size:13px}
-  body{overflow-x:hidden}
   .container,.topbar-inner{padding:0 12px}
   .topbar-inner{flex-wrap:wrap;gap:6px 12px;padding-top:6px;padding-bottom:6px}
   .mainnav{order:3;flex:1 0 100%;flex-wrap:nowrap;overflow-x:auto;-webkit-overflow-scrolling:touch;scrollbar-width:none;min-width:0}
@@ -292,6 +291,11 @@ table.royalty-parts th,table.royalty-parts td{padding:4px 10px;border-bottom:1px
   .footer .container{gap:4px 12px;overflow-wrap:anywhere}
   .footer code{overflow-wrap:anywhere}
   .export-links{margin-left:0}
+  .steps{flex-direction:column;flex-wrap:nowrap;gap:10px}
+  .steps li{min-width:0;text-align:left;padding:0 0 0 24px}
+  .steps li::before{left:0;top:2px;margin-left:0}
+  .steps li::after{left:6px;top:-12px;width:2px;height:14px}
+  .steps .at{display:inline;margin-left:8px}
 }
 `;
 
