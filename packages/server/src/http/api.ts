@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { ServiceError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ServerServices } from '../services/index.js';
+import { resolveOrderItems } from '../services/refund-input/index.js';
 import type { ApiToken } from '../services/tokens.js';
 import { endpointKey } from '../auth/endpoint.js';
 import { accessOf, allows, type Role } from '../auth/roles.js';
@@ -104,10 +105,16 @@ const refundsBody = z.object({
     .array(
       z
         .object({
-          tradeNo: z.string(),
+          tradeNo: z.string().optional(),
+          /** The merchant order number (商户订单号) instead of tradeNo: resolved through the store. */
+          outTradeNo: z.string().max(64).optional(),
           reason: z.string().default(''),
           royalties: z.array(royaltyItem).optional(),
           ...amountField,
+        })
+        .refine((it) => it.tradeNo !== undefined || it.outTradeNo !== undefined, {
+          message: 'give tradeNo (the Alipay trade number) or outTradeNo (the merchant order number)',
+          path: ['tradeNo'],
         })
         .transform((it, ctx) => {
           const amountFen = fenOf(it, ctx);
@@ -119,7 +126,13 @@ const refundsBody = z.object({
             reason: r.reason,
             amountFen: fenOf(r, ctx),
           }));
-          return { tradeNo: it.tradeNo, amountFen, reason: it.reason, ...(royalties ? { royalties } : {}) };
+          return {
+            tradeNo: it.tradeNo ?? '',
+            ...(it.outTradeNo !== undefined ? { outTradeNo: it.outTradeNo } : {}),
+            amountFen,
+            reason: it.reason,
+            ...(royalties ? { royalties } : {}),
+          };
         }),
     )
     .min(1, 'items must list at least one refund')
@@ -261,7 +274,23 @@ export function mountApi(app: Hono, services: ServerServices, log: Logger): void
 
   api.post('/refunds', async (c) => {
     const body = await jsonBody(c, refundsBody);
-    const res = await services.refunds.createBatches(body.items, {
+    // Items may name their trade by merchant order number: resolved first, reported with the other problems.
+    const unresolved = await resolveOrderItems(body.items, services.trades);
+    const items = body.items.map(({ outTradeNo: _, ...it }) => it);
+    if (unresolved.length > 0) {
+      const known = new Set(unresolved.map((i) => i.index));
+      const rest = (await services.refunds.preview(items, { mode: body.mode })).issues.filter(
+        (i) => !(i.index !== null && known.has(i.index) && i.field === 'tradeNo'),
+      );
+      const all = [...unresolved, ...rest].sort((a, b) => (a.index ?? -1) - (b.index ?? -1));
+      throw new ServiceError(
+        'VALIDATION_FAILED',
+        `${all.length} problem(s); no batch was created. First: item ${unresolved[0]!.index}: ${unresolved[0]!.message}`,
+        unresolved[0]!.field,
+        all,
+      );
+    }
+    const res = await services.refunds.createBatches(items, {
       mode: body.mode,
       actor: actor(c),
       owner: ownerOf(c.get('token').createdBy),

@@ -122,7 +122,10 @@ export async function loadBatch(db: Kysely<ServerDB>, batchNo: string): Promise<
   };
 }
 
-/** Newest first (a split selection's parts last to first); `q` is a batch_no prefix or a trade_no in the batch. */
+/**
+ * Newest first (a split selection's parts last to first); `q` is a batch_no prefix, or a trade_no or an
+ * out_trade_no (merchant order number) of a trade in the batch.
+ */
 export async function queryBatches(db: Kysely<ServerDB>, query: BatchListQuery): Promise<Page<BatchSummary>> {
   const pageSize = clampLimit(query.pageSize, 50);
   const page = Math.max(1, Math.floor(query.page ?? 1));
@@ -145,6 +148,19 @@ export async function queryBatches(db: Kysely<ServerDB>, query: BatchListQuery):
           'batch_no',
           'in',
           eb.selectFrom('srv_batch_records').select('batch_no').where('trade_no', '=', text),
+        ),
+        // …or the merchant order number (商户订单号) of a trade in the batch.
+        eb(
+          'batch_no',
+          'in',
+          eb
+            .selectFrom('srv_batch_records')
+            .select('batch_no')
+            .where(
+              'trade_no',
+              'in',
+              eb.selectFrom('srv_trades').select('trade_no').where('out_trade_no', '=', text),
+            ),
         ),
       ]),
     );

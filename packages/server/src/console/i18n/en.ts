@@ -162,7 +162,7 @@ export const en: Dict = {
     'The pwd service does not allow royalty refunds (PWD_REFUND_NOT_ALLOW_ROYALTY). Choose nopwd to pull royalties back, or untick them.',
 
   searchBatches: 'Search batches',
-  searchBatchesPlaceholder: 'batch_no (prefix) or an Alipay trade no. in the batch',
+  searchBatchesPlaceholder: 'batch_no (prefix), or a trade no. or merchant order no. in the batch',
   openStates: 'Open',
   batchNo: 'Batch no.',
   batchStateCol: 'State',

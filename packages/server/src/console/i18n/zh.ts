@@ -210,7 +210,7 @@ export const zh = {
 
   // batches
   searchBatches: '搜索批次',
-  searchBatchesPlaceholder: '批次号（前缀）或批次中的支付宝交易号',
+  searchBatchesPlaceholder: '批次号（前缀）、批次中的支付宝交易号或商户订单号',
   openStates: '进行中',
   batchNo: '批次号',
   batchStateCol: '批次状态',

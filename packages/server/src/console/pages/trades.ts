@@ -367,7 +367,16 @@ async function selection(c: CCtx, form: Form): Promise<Selection> {
   const drop = new Set(form.all('drop').map((s) => s.trim()));
   const asked =
     from === 'list' ? await services.sessions.picks(tokenOf(c)) : form.all('t').map((s) => s.trim());
-  const unique = [...new Set(asked)].filter((s) => TRADE_NO_RE.test(s));
+  // A pick may name its trade by merchant order number (商户订单号): resolved through the store.
+  const refs = await services.trades.resolveRefs(asked.filter((s) => s !== '' && !TRADE_NO_RE.test(s)));
+  const unique = [
+    ...new Set(
+      asked.map((s) => {
+        const r = refs.get(s);
+        return r && 'tradeNo' in r ? r.tradeNo : s;
+      }),
+    ),
+  ].filter((s) => TRADE_NO_RE.test(s));
   const dropped = unique.filter((s) => drop.has(s));
   const tradeNos = unique.filter((s) => !drop.has(s)).slice(0, MAX_PICK);
   const trades = await services.trades.getMany(tradeNos);

@@ -19,7 +19,7 @@ export {
   type RefundColumn,
 } from './columns.js';
 export { decodeText, type TextEncoding } from './decode.js';
-export { type OrderLookup, resolveOrderNumbers } from './resolve.js';
+export { type OrderItem, type OrderLookup, resolveOrderItems, resolveOrderNumbers } from './resolve.js';
 export type { InputRow, LineIssue, ParsedInput, RefundInputFormat, RoyaltyInput } from './types.js';
 
 /** Picks the format from the file name, else from the content (a zip is .xlsx, a leading `{` JSON Lines). */

@@ -47,3 +47,32 @@ export async function resolveOrderNumbers(rows: InputRow[], trades: OrderLookup)
   }
   return issues;
 }
+
+/** An item of a request (API, console) that names its trade by number or by merchant order number. */
+export interface OrderItem {
+  tradeNo: string;
+  outTradeNo?: string | undefined;
+}
+
+/**
+ * Fills `tradeNo` of every item that gives only `outTradeNo` (in place), as {@link resolveOrderNumbers} does for
+ * file rows; returns the problems by item index (field `outTradeNo`).
+ */
+export async function resolveOrderItems(
+  items: OrderItem[],
+  trades: OrderLookup,
+): Promise<Array<{ index: number; field: string; code: string; message: string }>> {
+  const rows = items.map((it, index) => ({
+    line: index,
+    tradeNo: it.tradeNo,
+    outTradeNo: it.outTradeNo?.trim() ?? '',
+    amountText: '',
+    reason: '',
+    royalties: [],
+  }));
+  const issues = await resolveOrderNumbers(rows, trades);
+  rows.forEach((r, k) => {
+    items[k]!.tradeNo = r.tradeNo;
+  });
+  return issues.map((i) => ({ index: i.line, field: 'outTradeNo', code: i.code, message: i.message }));
+}
