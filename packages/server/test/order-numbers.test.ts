@@ -2,6 +2,7 @@
  * Merchant order numbers (商户订单号, out_trade_no) wherever operators name a trade (issue 13, point 3): the API's
  * refund items, the console's picks, and the search of the trades and batches lists.
  */
+import ExcelJS from 'exceljs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConsoleClient, type ConsoleServer, startConsoleServer } from './console-helpers.js';
 import { authHeaders, tradeNo } from './helpers.js';
@@ -100,5 +101,44 @@ describe('merchant order numbers', () => {
     expect((await br.get('/batches?q=SO-1001')).html).toContain(batchNo);
     expect((await br.get('/batches?q=SO-1002')).html).not.toContain(batchNo);
     expect((await br.get('/batches?lang=zh-CN')).html).toContain('商户订单号');
+  });
+
+  it("the trade import reads .xlsx workbooks (Chinese headers, 商户订单号) with the refund files' reader", async () => {
+    const br = new ConsoleClient(s.app);
+    await br.login();
+    await br.get('/import');
+    const [x, y] = [tradeNo(), tradeNo()];
+    const wb = new ExcelJS.Workbook();
+    const ws = wb.addWorksheet('订单');
+    ws.addRow(['支付宝交易号', '金额', '商户订单号', '商品名称']);
+    ws.addRow([x, 12.5, 'SO-2001', 'T恤, 白色']);
+    ws.addRow([y, '8.00', 'SO-2002', '马克杯']);
+    const form = new FormData();
+    form.set(
+      'file',
+      new File([Buffer.from(await wb.xlsx.writeBuffer())], 'orders.xlsx', {
+        type: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+      }),
+    );
+    const res = await br.postMultipart('/import', form);
+    expect(res.status).toBe(200);
+    expect(await s.server.services.trades.get(x)).toMatchObject({
+      outTradeNo: 'SO-2001',
+      paidFen: 1250,
+      subject: 'T恤, 白色',
+    });
+    expect(await s.server.services.trades.get(y)).toMatchObject({ outTradeNo: 'SO-2002', paidFen: 800 });
+    // A bad row names its spreadsheet row.
+    const wb2 = new ExcelJS.Workbook();
+    const ws2 = wb2.addWorksheet('订单');
+    ws2.addRow(['交易号', '金额']);
+    ws2.addRow([]);
+    ws2.addRow([tradeNo(), 'abc']);
+    const form2 = new FormData();
+    form2.set('file', new File([Buffer.from(await wb2.xlsx.writeBuffer())], 'bad.xlsx'));
+    await br.get('/import');
+    const bad = await br.postMultipart('/import', form2);
+    expect(bad.status).toBe(422);
+    expect(bad.html).toContain('data-line="3"');
   });
 });

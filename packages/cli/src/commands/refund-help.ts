@@ -1,15 +1,22 @@
 /** The long help of `alirefund refund` (kept apart so that `alirefund --help` loads no command code). */
 export const REFUND_HELP = `
-Input (UTF-8; the format is taken from the extension, .csv or .jsonl/.ndjson/.json, else from the content):
-  CSV with a header row: trade_no,amount,reason  (amount in yuan, e.g. 12.50; quote a reason with a comma)
+Input (the format is taken from the extension, .csv, .xlsx or .jsonl/.ndjson/.json, else from the content;
+the same reader as the console's template page):
+  CSV in UTF-8 (with or without BOM) or GBK (as Excel saves it; detected), or an Excel .xlsx workbook (the
+  first sheet), with a header row: trade_no,amount,reason  (amount in yuan, e.g. 12.50; quote a reason with
+  a comma). Chinese column names work too: 交易号/支付宝交易号, 商户订单号, 退款金额, 退款原因/退款理由.
+    out_trade_no (商户订单号) may replace or accompany trade_no: it is resolved to the trade number through the
+    merchant database (an order with no trade or with several is reported on its line).
     optional royalty (分润, nopwd only) columns: royalty_from,royalty_to,royalty_amount[,royalty_reason]
     royalty_from gives the royalty back to royalty_to (each an email or a 2088… user id); several parts
     on one line are separated by ";" in each column.
   JSON Lines: {"trade_no":"2026…","amount":"12.50","reason":"协商退款","royalties":[{"from","to","amount","reason"}]}
+    (or "out_trade_no", and the Chinese names as keys)
 
 The whole file is checked before anything is sent: the SDK's rules in ALIPAY_INPUT_CHARSET (amounts, reason
 length and characters), duplicates, and each trade in the merchant database (registered, free, refundable
-balance). A bad file prints every problem as FILE:LINE: FIELD: CODE: message, and nothing is sent.
+balance), all in one pass. A bad file prints every problem of every line as FILE:LINE: FIELD: CODE: message
+(format and business problems together), and nothing is sent.
 
 Configuration: the same variables as \`alirefund serve\` (ALIPAY_PARTNER, ALIPAY_KEY, ALIPAY_GATEWAY,
 ALIREFUND_PUBLIC_URL, ALIREFUND_DATABASE_URL, …); --db overrides ALIREFUND_DATABASE_URL.

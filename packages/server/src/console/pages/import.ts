@@ -5,7 +5,8 @@
  */
 import type { Hono } from 'hono';
 import { type CCtx, type ConsoleEnv, actorOf, readForm } from '../env.js';
-import { CSV_ALIASES, CSV_COLUMNS, CSV_TEMPLATE, decodeUpload, prepareCsv } from '../csv.js';
+import { decodeText, looksLikeZip, xlsxToCsv } from '../../services/refund-input/index.js';
+import { CSV_ALIASES, CSV_COLUMNS, CSV_TEMPLATE, prepareCsv } from '../csv.js';
 import { csrf, type Flash, h, type Html, money, render } from '../ui.js';
 
 function importPage(
@@ -18,7 +19,7 @@ function importPage(
 <h2>${t.importUpload}</h2>
 <form method="post" action="/import" enctype="multipart/form-data" id="import-form">
 ${csrf(c)}
-<div class="form-row"><label for="file">${t.csvFile}</label><input type="file" id="file" name="file" accept=".csv,text/csv"></div>
+<div class="form-row"><label for="file">${t.csvFile}</label><input type="file" id="file" name="file" accept=".csv,.xlsx,text/csv"></div>
 <div class="form-row"><label for="csv">${t.orPaste}</label><textarea id="csv" name="csv" rows="6" spellcheck="false">${opts.text ?? ''}</textarea></div>
 <div class="actions"><button type="submit" class="btn btn-primary" id="import-submit">${t.importButton}</button>
 <a class="btn btn-ghost" href="/import/template.csv" download>${t.downloadTemplate}</a></div>
@@ -60,17 +61,33 @@ export function registerImport(con: Hono<ConsoleEnv>): void {
     const file = form.file('file');
     let text = form.str('csv', { raw: true });
     let encoding = 'utf-8';
+    const cellIssues: { line: number; field: string; code: string; message: string }[] = [];
     if (file) {
-      const decoded = decodeUpload(new Uint8Array(await file.arrayBuffer()));
-      text = decoded.text;
-      encoding = decoded.encoding;
+      // The refund files' decoding (UTF-8 with or without BOM, else GBK), and .xlsx workbooks as CSV.
+      const bytes = new Uint8Array(await file.arrayBuffer());
+      if (looksLikeZip(bytes) || file.name.toLowerCase().endsWith('.xlsx')) {
+        try {
+          const sheet = await xlsxToCsv(bytes);
+          text = sheet.text;
+          for (const i of sheet.issues) cellIssues.push({ ...i, code: 'CELL_NOT_TEXT' });
+        } catch (e) {
+          cellIssues.push({ line: 0, field: 'file', code: 'XLSX_UNREADABLE', message: (e as Error).message });
+          text = '';
+        }
+        encoding = 'xlsx';
+      } else {
+        const decoded = decodeText(bytes);
+        text = decoded.text;
+        encoding = decoded.encoding;
+      }
     }
-    if (text.trim() === '') {
+    if (text.trim() === '' && cellIssues.length === 0) {
       return importPage(c, { flash: { kind: 'error', text: t.importEmpty } }, 422);
     }
     const prepared = prepareCsv(text);
     const problems: { line: number | null; field: string; code: string; message: string }[] = [
       ...prepared.headerIssues,
+      ...cellIssues,
     ];
     let created = 0;
     let unchanged = 0;

@@ -18,7 +18,8 @@ export {
   REFUND_COLUMNS,
   type RefundColumn,
 } from './columns.js';
-export { decodeText, type TextEncoding } from './decode.js';
+export { decodeText, looksLikeZip, type TextEncoding } from './decode.js';
+export { xlsxToCsv } from './xlsx.js';
 export { type OrderItem, type OrderLookup, resolveOrderItems, resolveOrderNumbers } from './resolve.js';
 export type { InputRow, LineIssue, ParsedInput, RefundInputFormat, RoyaltyInput } from './types.js';
 

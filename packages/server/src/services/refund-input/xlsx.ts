@@ -78,3 +78,45 @@ export async function rowsFromXlsx(
   }
   return reader.finish();
 }
+
+function csvCell(cell: string): string {
+  return /[",\r\n]/.test(cell) ? `"${cell.replace(/"/g, '""')}"` : cell;
+}
+
+/**
+ * The first worksheet of an .xlsx file as CSV text whose line N is the sheet's row N (missing rows are blank
+ * lines), for readers of CSV such as the trade import. Cells that cannot be text faithfully are reported by
+ * row and column.
+ */
+export async function xlsxToCsv(
+  bytes: Uint8Array,
+): Promise<{ text: string; issues: Array<{ line: number; field: string; message: string }> }> {
+  const ExcelJS = (await import('exceljs')).default;
+  const lines: string[] = [];
+  const issues: Array<{ line: number; field: string; message: string }> = [];
+  const wb = new ExcelJS.stream.xlsx.WorkbookReader(Readable.from([Buffer.from(bytes)]), {
+    sharedStrings: 'cache',
+    hyperlinks: 'ignore',
+    styles: 'ignore',
+    worksheets: 'emit',
+    entries: 'emit',
+  });
+  for await (const sheet of wb) {
+    for await (const row of sheet) {
+      while (lines.length < row.number - 1) lines.push('');
+      const values = row.values as unknown[];
+      const cells: string[] = [];
+      for (let k = 1; k < values.length; k++) {
+        const t = cellText(values[k]);
+        if (typeof t === 'string') cells.push(csvCell(t));
+        else {
+          cells.push('');
+          issues.push({ line: row.number, field: `column ${k}`, message: t.bad });
+        }
+      }
+      lines.push(cells.join(','));
+    }
+    break;
+  }
+  return { text: lines.join('\n'), issues };
+}
