@@ -97,9 +97,7 @@ describe('live batch and dashboard pages', () => {
         page.click('#batch-actions form[action$="/queue"] button'),
       ]);
       await expect.poll(() => page.textContent('#batch-state')).toContain(accepted);
-      await page.evaluate(() => {
-        (window as unknown as { stayed: number }).stayed = 42;
-      });
+      await page.evaluate('window.stayed = 42');
 
       // The dashboard in another tab, live too.
       const dash = await page.context().newPage();
@@ -107,21 +105,13 @@ describe('live batch and dashboard pages', () => {
       const before = await dash.getAttribute('#kpi-attention', 'data-failed');
 
       await notify(batchNo, trades);
-      await page.waitForFunction(
-        () => document.querySelector('#batch-state [data-state]')?.getAttribute('data-state') === 'finished',
-        undefined,
-        { timeout: 15_000 },
-      );
+      await page.waitForSelector('#batch-state [data-state="finished"]', { timeout: 15_000 });
       expect(await page.textContent('#batch-state')).toContain(finished);
-      expect(await page.evaluate(() => (window as unknown as { stayed?: number }).stayed)).toBe(42);
+      expect(await page.evaluate<number>('window.stayed')).toBe(42);
       expect(await page.textContent('#redo')).toContain(failedText);
       expect(await page.getAttribute('[data-live]', 'data-live-final')).toBe('1');
 
-      await dash.waitForFunction(
-        (b) => document.querySelector('#kpi-attention')?.getAttribute('data-failed') !== b,
-        before,
-        { timeout: 20_000 },
-      );
+      await dash.waitForSelector(`#kpi-attention:not([data-failed="${before}"])`, { timeout: 20_000 });
       expect(Number(await dash.getAttribute('#kpi-attention', 'data-failed'))).toBe(Number(before) + 1);
       expect(errors.filter((e) => /Content Security Policy|Refused/.test(e))).toEqual([]);
       await page.context().close();
@@ -148,7 +138,7 @@ describe('the console on a phone (390 px)', () => {
         '/operators',
       ]) {
         await page.goto(`${base}${path}`);
-        const width = await page.evaluate(() => document.scrollingElement?.scrollWidth ?? 0);
+        const width = await page.evaluate<number>('document.scrollingElement.scrollWidth');
         if (width > 390)
           await page.screenshot({
             path: join(SHOTS, `phone-${lang}-${path.replaceAll('/', '_')}.png`),
@@ -159,17 +149,16 @@ describe('the console on a phone (390 px)', () => {
       await page.goto(`${base}/batches/${batchNo}`);
       await page.screenshot({ path: join(SHOTS, `phone-${lang}-batch.png`), fullPage: true });
       // The menu is one row (not a screenful): its height is that of one link.
-      const nav = await page.evaluate(() => {
-        const n = document.querySelector('.mainnav') as HTMLElement;
-        const a = n.querySelector('a') as HTMLElement;
-        return { nav: n.getBoundingClientRect().height, link: a.getBoundingClientRect().height };
-      });
+      const nav = await page.evaluate<{ nav: number; link: number }>(
+        `(() => { const n = document.querySelector('.mainnav'); const a = n.querySelector('a');
+          return { nav: n.getBoundingClientRect().height, link: a.getBoundingClientRect().height }; })()`,
+      );
       expect(nav.nav).toBeLessThan(nav.link * 1.6);
       // The records table is wider than the screen and scrolls inside its wrapper.
-      const table = await page.evaluate(() => {
-        const w = document.querySelector('#records-table')?.closest('.table-wrap') as HTMLElement;
-        return { scroll: w.scrollWidth, client: w.clientWidth };
-      });
+      const table = await page.evaluate<{ scroll: number; client: number }>(
+        `(() => { const w = document.querySelector('#records-table').closest('.table-wrap');
+          return { scroll: w.scrollWidth, client: w.clientWidth }; })()`,
+      );
       expect(table.client).toBeLessThanOrEqual(390);
       expect(table.scroll).toBeGreaterThan(table.client);
       await page.context().close();
