@@ -186,6 +186,23 @@ describe('headers and assets', () => {
     expect((await server.app.request('/assets/console.css')).status).toBe(200);
   });
 
+  it('a malformed multipart body (found by fuzzing) is a 400 naming the problem, not a 500 with a stack trace', async () => {
+    const database = await openTestDatabase<ServerDB>('sqlite');
+    const log: Logged[] = [];
+    const server = await start(database, { log });
+    open.push({ server, database });
+    for (const type of ['multipart/form-data', 'multipart/form-data; boundary=x']) {
+      const res = await server.app.request('/login?lang=en', {
+        method: 'POST',
+        headers: { 'content-type': type },
+        body: '--y\r\nnot a part',
+      });
+      expect(res.status, type).toBe(400);
+      expect(await res.text()).toMatch(/could not be read as multipart\/form-data/);
+    }
+    expect(log.filter((l) => l.level === 'error')).toEqual([]);
+  });
+
   it('sends nosniff on every answer: JSON API (also its 401), notify, ops, console', async () => {
     const database = await openTestDatabase<ServerDB>('sqlite');
     const server = await start(database, { apiToken: TOKEN_A });

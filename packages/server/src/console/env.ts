@@ -4,6 +4,7 @@
  */
 import type { Context } from 'hono';
 import type { ConsoleContext } from '../context.js';
+import { ServiceError } from '../errors.js';
 import type { Session } from '../services/sessions.js';
 import type { Dict, Lang } from './i18n.js';
 
@@ -56,10 +57,19 @@ export async function readForm(c: CCtx): Promise<Form> {
   const cached = c.get('form');
   if (cached) return cached;
   const type = c.req.header('content-type') ?? '';
-  const body =
-    type.startsWith('application/x-www-form-urlencoded') || type.startsWith('multipart/form-data')
-      ? ((await c.req.parseBody({ all: true })) as Record<string, BodyValue>)
-      : {};
+  let body: Record<string, BodyValue> = {};
+  if (type.startsWith('application/x-www-form-urlencoded') || type.startsWith('multipart/form-data')) {
+    try {
+      body = (await c.req.parseBody({ all: true })) as Record<string, BodyValue>;
+    } catch {
+      // A malformed multipart body (no boundary, truncated parts): the sender's mistake, not a server error.
+      throw new ServiceError(
+        'INVALID_REQUEST',
+        `the form body of POST ${c.req.path} could not be read as ${type.split(';')[0]}; send the form from the console page again (a file upload must be well-formed multipart/form-data with its boundary)`,
+        'body',
+      );
+    }
+  }
   const form = new Form(body);
   c.set('form', form);
   return form;
