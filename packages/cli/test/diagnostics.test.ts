@@ -54,6 +54,12 @@ describe('alirefund explain / errors', () => {
   });
 });
 
+/** The sign parameters of `p` signed in `charset` (ASCII, so URLSearchParams reads them whatever the charset). */
+function signed(p: Record<string, string>, charset: 'utf-8' | 'gbk'): Record<string, string> {
+  const b = new URLSearchParams(signNotification(p, { signType: 'MD5', key: KEY }, charset).body);
+  return { sign: b.get('sign') ?? '', sign_type: b.get('sign_type') ?? '' };
+}
+
 describe('alirefund verify', () => {
   it('accepts a good body and exits 0', async () => {
     const f = join(dir, 'good.txt');
@@ -77,6 +83,24 @@ describe('alirefund verify', () => {
     });
     expect(await main(['verify', '--body', '-', '--key-file', keyFile], io)).toBe(1);
     expect(io.out).toMatch(/EXTRA_PARAMETER: the sign matches once "id" is removed/);
+  });
+
+  it('verifies a body captured as JSON (issue 13: it used to answer MISSING_SIGN)', async () => {
+    const f = join(dir, 'captured.json');
+    writeFileSync(f, JSON.stringify({ ...params, ...signed(params, 'gbk') }, null, 2));
+    const io = memoryIo();
+    expect(await main(['verify', '--body', f, '--charset', 'gbk', '--key-file', keyFile], io)).toBe(0);
+    expect(io.out).toMatch(/^sign: matches/);
+    expect(io.out).toContain('the body was JSON');
+    const tampered = memoryIo({
+      stdin: JSON.stringify({ ...params, ...signed(params, 'gbk'), batch_no: '1' }),
+    });
+    expect(
+      await main(['verify', '--body', '-', '--charset', 'gbk', '--key-file', keyFile, '--json'], tampered),
+    ).toBe(1);
+    const r = JSON.parse(tampered.out) as { bodyFormat: string; findings: Array<{ code: string }> };
+    expect(r.bodyFormat).toBe('json');
+    expect(r.findings.map((x) => x.code)).not.toContain('MISSING_SIGN');
   });
 
   it('needs a key', async () => {

@@ -8,6 +8,7 @@ import {
   type VerifyingKey,
   callNotifyVerify,
   diagnoseNotificationBody,
+  formEncodePairs,
   normalizeCharset,
 } from '@alirefund/protocol';
 import { CliError, type Io, readOptionFile } from '../io.js';
@@ -42,13 +43,23 @@ export async function runVerify(opts: VerifyOptions, io: Io): Promise<number> {
   if (!charset) throw new CliError(`--charset: unknown charset "${opts.charset}"; use utf-8 or gbk`);
   const key = keyOf(opts, io);
   let body: string;
+  let fromJson = false;
   if (opts.body === '-') body = await io.readStdin();
   else {
+    let bytes: Buffer;
     try {
-      body = readFileSync(opts.body, 'latin1');
+      bytes = readFileSync(opts.body);
     } catch {
       throw new CliError(`--body: cannot read ${opts.body}`);
     }
+    // A JSON capture (a log line, a request inspector's export) is text; a form body is kept byte for byte.
+    body = /^\s*\{/.test(bytes.subarray(0, 64).toString('latin1'))
+      ? bytes.toString('utf8')
+      : bytes.toString('latin1');
+  }
+  if (/^\s*\{/.test(body)) {
+    body = formFromJson(body, charset);
+    fromJson = true;
   }
   const d = diagnoseNotificationBody(body, charset, key);
   let remote: { ok: boolean; message: string } | undefined;
@@ -78,11 +89,49 @@ export async function runVerify(opts: VerifyOptions, io: Io): Promise<number> {
     }
   }
   if (opts.json) {
-    io.stdout(`${JSON.stringify({ signOk: d.signOk, charset, findings: d.findings, remote }, null, 2)}\n`);
+    io.stdout(
+      `${JSON.stringify({ signOk: d.signOk, charset, ...(fromJson ? { bodyFormat: 'json' } : {}), findings: d.findings, remote }, null, 2)}\n`,
+    );
   } else {
     io.stdout(`sign: ${d.signOk ? 'matches' : 'DOES NOT MATCH'} (charset ${charset}, ${key.signType})\n`);
+    if (fromJson)
+      io.stdout(
+        '- the body was JSON: its parameters were checked as the form Alipay posted (the sign covers the values, not the JSON)\n',
+      );
     for (const f of d.findings) io.stdout(`- ${f.code}: ${f.message}\n  fix: ${f.fix}\n`);
     if (remote) io.stdout(`- ${remote.message}\n`);
   }
   return d.signOk && (remote?.ok ?? true) ? 0 : 1;
+}
+
+/**
+ * A notification captured as JSON (`{"notify_id":"…","sign":"…",…}`, as logs and request inspectors show it) back
+ * to the form body Alipay posted: the sign covers the parameter values, so the same pairs form-encoded in the
+ * batch's charset verify exactly as the original body would.
+ */
+function formFromJson(text: string, charset: Charset): string {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new CliError(
+      `--body: the body looks like JSON but is not valid JSON (${(e as Error).message}); capture the raw POST body (application/x-www-form-urlencoded) or the parameters as one JSON object`,
+    );
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new CliError('--body: a JSON body must be one object of the notification parameters');
+  const pairs: Array<[string, string]> = [];
+  for (const [k, x] of Object.entries(v)) {
+    if (typeof x === 'string') pairs.push([k, x]);
+    else if (typeof x === 'number' || typeof x === 'boolean') pairs.push([k, String(x)]);
+    else if (x !== null)
+      throw new CliError(
+        `--body: parameter "${k}" of the JSON body is not text; every notification parameter is a string`,
+      );
+  }
+  try {
+    return formEncodePairs(pairs, charset);
+  } catch (e) {
+    throw new CliError(`--body: ${(e as Error).message}`);
+  }
 }
