@@ -229,9 +229,12 @@ export function refundCsv(rows: ReadonlyArray<{ tradeNo: string; amount: string;
   return `trade_no,amount,reason\n${rows.map((r) => `${r.tradeNo},${r.amount},${r.reason}`).join('\n')}\n`;
 }
 
-/** The rows of a run's report CSV, by column name (the test files have no quoted fields). */
+/** The rows of a run's report CSV (after its BOM), by column name (the test files have no quoted fields). */
 export function reportRows(path: string): Array<Record<string, string>> {
-  const [head, ...lines] = readFileSync(path, 'utf8').trimEnd().split('\n');
+  const [head, ...lines] = readFileSync(path, 'utf8')
+    .replace(/^\uFEFF/, '')
+    .trimEnd()
+    .split('\n');
   const cols = head!.split(',');
   return lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [cols[i]!, v])));
 }

@@ -20,6 +20,8 @@ export interface RefundOptions {
   batchSize?: string;
   db?: string;
   dryRun?: boolean;
+  /** --file is a report: refund its failed lines again. */
+  failedOnly?: boolean;
   serve?: boolean;
   report?: string;
   json?: boolean;

@@ -8,6 +8,7 @@ import type { RunEnd } from './drive.js';
 import type { InputFormat, LineIssue } from './input.js';
 import { EXIT } from './options.js';
 import { type Summary, summaryTable } from './report.js';
+import { failedLinesPath } from './report-writer.js';
 
 export function printIssues(io: Io, file: string, issues: readonly LineIssue[], json: boolean): void {
   if (json) {
@@ -112,6 +113,7 @@ export function printOutcome(io: Io, o: RunOutcome, json: boolean): number {
           batches: o.batches,
           ...summary,
           report: o.report,
+          ...(summary.failed.lines > 0 ? { failedLines: failedLinesPath(o.report) } : {}),
           timings: o.timings,
           ...(end.kind === 'outcome_unknown'
             ? { attention: { batchNo: end.batchNo, code: end.code, message: end.message, command: next } }
@@ -128,6 +130,11 @@ export function printOutcome(io: Io, o: RunOutcome, json: boolean): number {
     return exitCode;
   }
   io.stdout(`\n${summaryTable(summary)}\n\nreport: ${o.report}\n`);
+  if (summary.failed.lines > 0 && end.kind === 'complete')
+    io.stdout(
+      `failed lines: ${failedLinesPath(o.report)} (fix what the codes say, then refund them again with\n` +
+        `  alirefund refund --file ${o.report} --failed-only)\n`,
+    );
   if (end.kind === 'outcome_unknown') {
     io.stdout(
       `\nSTOPPED: batch ${end.batchNo} has an unknown outcome (${end.code}: ${end.message}).\n` +

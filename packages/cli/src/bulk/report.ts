@@ -206,7 +206,8 @@ export function openReport(path: string): {
 } {
   const tmp = `${path}.tmp`;
   const fd = openSync(tmp, 'w');
-  writeSync(fd, `${REPORT_HEADER}\n`);
+  // A UTF-8 BOM first: Excel on a Chinese Windows reads the file as UTF-8 (without it: mojibake).
+  writeSync(fd, `\uFEFF${REPORT_HEADER}\n`);
   let closed = false;
   return {
     write(results) {

@@ -35,7 +35,12 @@ import { printDryRun, printIssues, printOutcome } from '../bulk/output.js';
 import { ownerAlive, processOwner } from '../bulk/owner.js';
 import { Progress } from '../bulk/progress.js';
 import { summaryTable } from '../bulk/report.js';
-import { currentSummary, type ReportWriter, reportWriter } from '../bulk/report-writer.js';
+import {
+  currentSummary,
+  failedInputFromReport,
+  type ReportWriter,
+  reportWriter,
+} from '../bulk/report-writer.js';
 import { claimRun, findRun, migrateBulk, releaseRun, saveRun, setRunState } from '../bulk/runs.js';
 import { CliError, type Io } from '../io.js';
 import { createLogger } from '../runtime.js';
@@ -53,6 +58,7 @@ export async function runRefund(opts: RefundOptions, io: Io): Promise<number> {
   const json = opts.json === true;
   const file = resolve(io.cwd, opts.file);
   let bytes: Buffer | null = readInputFile(file);
+  if (opts.failedOnly) bytes = failedInputFromReport(bytes, opts.file);
   const settings = loadSettings(opts, io);
   const runId = sha256(bytes);
   const reportPath = resolve(io.cwd, opts.report ?? `${opts.file}.report.csv`);
