@@ -11,13 +11,16 @@
  */
 import { type BatchRefundNotification, type Charset, formatYuan } from '@alirefund/protocol';
 import { type Dialect, isUniqueViolation, withTransaction } from '@alirefund/store';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { ServerDB } from '../db.js';
 import { nowIso } from './clock.js';
 import type { ServiceDeps } from './deps.js';
 import type { AppliedSource, IncomingNotification } from './notification-types.js';
 import { type NotificationRecorder, rowFor } from './notify-record.js';
 import { CHUNK, compiled, valuesText } from './sql-text.js';
+
+/** Applies committed together at most (SQLite group commit). */
+const MAX_APPLY_GROUP = 32;
 
 /** The exactly-once guard: only one transaction moves applied_at from NULL. */
 const CLAIM_BATCH =
@@ -107,63 +110,135 @@ export function createBatchApply(
     charset: Charset,
     source?: AppliedSource,
   ): Promise<number | null> {
+    const body = (trx: Kysely<ServerDB>) => applyIn(trx, incoming, receivedAt, n, charset, source);
+    return dialect === 'sqlite' ? grouped(body) : withTransaction(database, body);
+  }
+
+  /** The apply's statements inside `trx`; null when the batch had already been applied. */
+  async function applyIn(
+    trx: Kysely<ServerDB>,
+    incoming: IncomingNotification,
+    receivedAt: string,
+    n: BatchRefundNotification,
+    charset: Charset,
+    source?: AppliedSource,
+  ): Promise<number | null> {
     const batchNo = n.batchNo;
-    return withTransaction(database, async (trx) => {
-      const now = nowIso(clock);
-      const won = await run(trx, CLAIM_BATCH, [now, now, n.notifyId, n.successNum, now, batchNo]);
-      if (won.numAffectedRows !== 1n) return null;
-      const notificationId = await recorder.insert(
-        trx,
-        rowFor(incoming, receivedAt, {
-          kind: source?.kind ?? 'batch_refund_notify',
-          verdict: 'accepted',
-          reasonCode: source?.reasonCode ?? null,
-          reason: source?.reason ?? null,
-          batchNo,
-          notifyId: n.notifyId,
-          notifyTime: n.notifyTime,
-          charset,
-          appliedAt: now,
+    const now = nowIso(clock);
+    const won = await run(trx, CLAIM_BATCH, [now, now, n.notifyId, n.successNum, now, batchNo]);
+    if (won.numAffectedRows !== 1n) return null;
+    const notificationId = await recorder.insert(
+      trx,
+      rowFor(incoming, receivedAt, {
+        kind: source?.kind ?? 'batch_refund_notify',
+        verdict: 'accepted',
+        reasonCode: source?.reasonCode ?? null,
+        reason: source?.reason ?? null,
+        batchNo,
+        notifyId: n.notifyId,
+        notifyTime: n.notifyTime,
+        charset,
+        appliedAt: now,
+      }),
+    );
+    const { successFen, anomalies, failed } = await applyResults(trx, batchNo, n, now);
+    // applyResults released the batch's trades; this catches any other trade still reserved by it.
+    await run(trx, RELEASE_LEFTOVER_TRADES, [now, batchNo]);
+    await run(trx, RELEASE_PARTNER_LOCK, [config.partner, batchNo]);
+    await run(trx, FINISH_BATCH, [successFen, notificationId, batchNo]);
+    const events: unknown[][] = [
+      [
+        batchNo,
+        now,
+        'notification',
+        'finished',
+        `${source ? `${source.kind} answer` : `notification ${n.notifyId}`} applied: ${n.successNum} record(s) refunded (${formatYuan(successFen)} yuan), ${failed} failed`,
+        JSON.stringify({
+          notificationId,
+          successNum: n.successNum,
+          ...(source ? { via: source.kind } : {}),
         }),
-      );
-      const { successFen, anomalies, failed } = await applyResults(trx, batchNo, n, now);
-      // applyResults released the batch's trades; this catches any other trade still reserved by it.
-      await run(trx, RELEASE_LEFTOVER_TRADES, [now, batchNo]);
-      await run(trx, RELEASE_PARTNER_LOCK, [config.partner, batchNo]);
-      await run(trx, FINISH_BATCH, [successFen, notificationId, batchNo]);
-      const events: unknown[][] = [
-        [
-          batchNo,
-          now,
-          'notification',
-          'finished',
-          `${source ? `${source.kind} answer` : `notification ${n.notifyId}`} applied: ${n.successNum} record(s) refunded (${formatYuan(successFen)} yuan), ${failed} failed`,
-          JSON.stringify({
-            notificationId,
-            successNum: n.successNum,
-            ...(source ? { via: source.kind } : {}),
-          }),
-          'gateway',
-        ],
-      ];
-      if (anomalies.length > 0) {
-        events.push([
-          batchNo,
-          now,
-          'anomaly',
-          null,
-          anomalies.slice(0, 20).join('; '),
-          JSON.stringify({ anomalies }),
-          'gateway',
-        ]);
+        'gateway',
+      ],
+    ];
+    if (anomalies.length > 0) {
+      events.push([
+        batchNo,
+        now,
+        'anomaly',
+        null,
+        anomalies.slice(0, 20).join('; '),
+        JSON.stringify({ anomalies }),
+        'gateway',
+      ]);
+    }
+    await run(
+      trx,
+      `insert into srv_batch_events (batch_no, at, kind, state, message, data_json, actor) values ${valuesText(EVENT_ROW, events.length)}`,
+      events.flat(),
+    );
+    return notificationId;
+  }
+
+  /**
+   * Group commit (SQLite): applies queue up while a group's transaction runs, and the next group runs them all in
+   * one `BEGIN IMMEDIATE … COMMIT`, each inside a savepoint of its own, so that one apply's failure (or a
+   * unique violation of the exactly-once index) rolls back only that apply. Every caller is answered after its
+   * group committed: `success` still means durable. SQLite serialises write transactions anyway (one connection
+   * per process, BEGIN IMMEDIATE across processes), so grouping only saves the per-transaction cost (BEGIN,
+   * COMMIT's WAL frames for pages several applies share). PostgreSQL keeps one transaction per apply: a group
+   * would hold row locks longer and two instances could deadlock on each other's groups.
+   */
+  const queue: Array<{
+    body: (trx: Kysely<ServerDB>) => Promise<number | null>;
+    done: (id: number | null) => void;
+    fail: (err: unknown) => void;
+  }> = [];
+  let running = false;
+
+  function grouped(body: (trx: Kysely<ServerDB>) => Promise<number | null>): Promise<number | null> {
+    return new Promise((done, fail) => {
+      queue.push({ body, done, fail });
+      if (!running) {
+        running = true;
+        setImmediate(runGroups);
       }
-      await run(
-        trx,
-        `insert into srv_batch_events (batch_no, at, kind, state, message, data_json, actor) values ${valuesText(EVENT_ROW, events.length)}`,
-        events.flat(),
-      );
-      return notificationId;
     });
+  }
+
+  async function runGroups(): Promise<void> {
+    while (queue.length > 0) {
+      const group = queue.splice(0, MAX_APPLY_GROUP);
+      type Outcome = { ok: true; id: number | null } | { ok: false; err: unknown };
+      let outcomes: Outcome[];
+      try {
+        outcomes = await withTransaction(database, async (trx) => {
+          const out: Outcome[] = [];
+          for (const [i, job] of group.entries()) {
+            await sql.raw(`savepoint apply_${i}`).execute(trx);
+            try {
+              const id = await job.body(trx);
+              await sql.raw(`release apply_${i}`).execute(trx);
+              out.push({ ok: true, id });
+            } catch (err) {
+              await sql.raw(`rollback to apply_${i}`).execute(trx);
+              await sql.raw(`release apply_${i}`).execute(trx);
+              out.push({ ok: false, err });
+            }
+          }
+          return out;
+        });
+      } catch (err) {
+        for (const job of group) job.fail(err);
+        continue;
+      }
+      for (const [i, job] of group.entries()) {
+        const o = outcomes[i]!;
+        if (o.ok) job.done(o.id);
+        else job.fail(o.err);
+      }
+    }
+    running = false;
   }
 
   /**

@@ -1,0 +1,71 @@
+/**
+ * Group commit of applies (SQLite, services/notify-apply.ts): many batches' notifications arriving together are
+ * committed in shared transactions, each still applied exactly once, and every `success` is answered only once
+ * its batch's apply is committed (a fresh connection to the file sees it).
+ */
+import { openDatabase } from '@alirefund/store';
+import { sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import type { ServerDB } from '../src/db.js';
+import { batchNotification, draftBatch, listen, useStubGateway, useTestServer } from './helpers.js';
+
+const stub = useStubGateway();
+
+describe('group commit of notification applies (SQLite)', () => {
+  const t = useTestServer('sqlite', stub);
+
+  it('applies 24 batches × 3 concurrent copies exactly once, each success after its commit', async () => {
+    const batches = [];
+    for (let i = 0; i < 24; i++) batches.push(await draftBatch(t.server, 3, 300, 'nopwd'));
+    const file = (await sql<{ file: string }>`pragma database_list`.execute(t.database.db)).rows[0]!.file;
+    const other = await openDatabase<ServerDB>(file, { backgroundCheckpoints: false });
+    const http = await listen(t.app);
+    try {
+      const deliveries = batches.flatMap(({ batchNo, trades }) => {
+        stub.valid.add(`nid-${batchNo}`);
+        const n = batchNotification({
+          batchNo,
+          notifyId: `nid-${batchNo}`,
+          results: trades.map((tradeNo) => ({ tradeNo, amount: '3.00' })),
+        });
+        return [0, 1, 2].map(() => ({ batchNo, body: n.body }));
+      });
+      const seenCommitted = await Promise.all(
+        deliveries.map(async ({ batchNo, body }) => {
+          const res = await fetch(`${http.url}/alipay/notify`, {
+            method: 'POST',
+            body,
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          });
+          const text = await res.text();
+          // Read through another connection: only committed data is visible there.
+          const row = await other.db
+            .selectFrom('srv_batches')
+            .select(['applied_at'])
+            .where('batch_no', '=', batchNo)
+            .executeTakeFirst();
+          return { text, committed: row?.applied_at != null };
+        }),
+      );
+      expect(seenCommitted.every((a) => a.text === 'success' && a.committed)).toBe(true);
+      const verdicts = await t.database.db
+        .selectFrom('srv_notifications')
+        .select(['verdict', (eb) => eb.fn.countAll<number>().as('n')])
+        .groupBy('verdict')
+        .execute();
+      expect(Object.fromEntries(verdicts.map((v) => [v.verdict, Number(v.n)]))).toEqual({
+        accepted: 24,
+        duplicate: 48,
+      });
+      for (const { trades } of batches) {
+        for (const tradeNo of trades) {
+          const v = await t.server.services.trades.get(tradeNo);
+          expect([v!.refundedFen, v!.refundCount]).toEqual([300, 1]);
+        }
+      }
+    } finally {
+      await http.close();
+      await other.close();
+    }
+  });
+});
