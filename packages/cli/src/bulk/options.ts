@@ -20,6 +20,8 @@ export interface RefundOptions {
   batchSize?: string;
   db?: string;
   dryRun?: boolean;
+  /** Set the file's earlier run aside and start a fresh one (runs.ts retireRun). */
+  newRun?: boolean;
   /** --file is a report: refund its failed lines again. */
   failedOnly?: boolean;
   serve?: boolean;

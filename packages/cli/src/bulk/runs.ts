@@ -4,9 +4,10 @@
  * with the range of file items each one carries (items are the file's refund lines in order), so that the same
  * command resumes: batches already created are found, never re-created.
  */
-import type { ServerDatabase, ServerDB } from '@alirefund/server';
+import { type AlirefundServer, OPEN_STATES, type ServerDatabase, type ServerDB } from '@alirefund/server';
 import { type Migration, migrate, withTransaction } from '@alirefund/store';
 import type { Kysely } from 'kysely';
+import { CliError } from '../io.js';
 
 export interface RunsTable {
   run_id: string;
@@ -222,4 +223,56 @@ export async function releaseRun(database: ServerDatabase, runId: string, owner:
     .where('run_id', '=', runId)
     .where('owner', '=', owner)
     .execute();
+}
+
+/**
+ * `--new-run`: the file's earlier run is set aside so that the same file starts afresh (after fixing what made
+ * it fail, e.g. a wrong key answered ILLEGAL_SIGN). Its batches that never left (draft, queued) are cancelled,
+ * which frees their trades; a batch still in flight at Alipay refuses (its outcome must be known first). The old
+ * run and its batch list stay in the database under `retired-<time>-<id>`. Returns the old run's new id.
+ */
+export async function retireRun(
+  server: AlirefundServer,
+  runId: string,
+  actor: string,
+  now: number,
+): Promise<string> {
+  const batches = await runBatches(server.database, runId);
+  const states = new Map(
+    (batches.length === 0
+      ? []
+      : await server.database.db
+          .selectFrom('srv_batches')
+          .select(['batch_no', 'state'])
+          .where(
+            'batch_no',
+            'in',
+            batches.map((b) => b.batch_no),
+          )
+          .execute()
+    ).map((r) => [r.batch_no, r.state] as const),
+  );
+  const inFlight = batches.filter((b) => {
+    const s = states.get(b.batch_no);
+    return s !== undefined && OPEN_STATES.includes(s) && s !== 'draft' && s !== 'queued';
+  });
+  if (inFlight.length > 0)
+    throw new CliError(
+      `--new-run: batch ${inFlight[0]!.batch_no} of the earlier run is ${states.get(inFlight[0]!.batch_no)} at Alipay; wait for its result (or \`alirefund reconcile --batch ${inFlight[0]!.batch_no}\`), then run with --new-run again`,
+    );
+  for (const b of batches) {
+    const s = states.get(b.batch_no);
+    if (s === 'draft' || s === 'queued') await server.services.refunds.cancel(b.batch_no, actor);
+  }
+  const retired = `retired-${now}-${runId.slice(0, 40)}`;
+  await withTransaction(server.database, async (trx) => {
+    const t = trx as unknown as Kysely<BulkDB>;
+    await t
+      .updateTable('blk_runs')
+      .set({ run_id: retired, owner: null })
+      .where('run_id', '=', runId)
+      .execute();
+    await t.updateTable('blk_run_batches').set({ run_id: retired }).where('run_id', '=', runId).execute();
+  });
+  return retired;
 }

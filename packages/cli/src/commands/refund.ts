@@ -41,7 +41,7 @@ import {
   type ReportWriter,
   reportWriter,
 } from '../bulk/report-writer.js';
-import { claimRun, findRun, migrateBulk, releaseRun, saveRun, setRunState } from '../bulk/runs.js';
+import { claimRun, findRun, migrateBulk, releaseRun, retireRun, saveRun, setRunState } from '../bulk/runs.js';
 import { CliError, type Io } from '../io.js';
 import { createLogger } from '../runtime.js';
 
@@ -108,6 +108,14 @@ export async function runRefund(opts: RefundOptions, io: Io): Promise<number> {
       claimedAt = Date.now();
     };
     let run = await findRun(server.database, runId);
+    if (run && opts.newRun && !opts.dryRun) {
+      // After fixing what made the earlier run fail (a wrong key: ILLEGAL_SIGN), start afresh.
+      const retired = await retireRun(server, runId, actor, Date.now());
+      progress.line(
+        `new run: the earlier run ${runId.slice(0, 12)} of this file (started ${run.created_at}) is set aside as ${retired}; its unsent batches were cancelled`,
+      );
+      run = undefined;
+    }
     if (run && run.mode !== mode)
       throw new CliError(
         `this file was already run with --mode ${run.mode} (run ${runId.slice(0, 12)}); run it again with --mode ${run.mode} to resume it, or change the file for a new run`,
@@ -163,7 +171,7 @@ export async function runRefund(opts: RefundOptions, io: Io): Promise<number> {
           `note: this run was split into batches of ${run.batch_size}; --batch-size ${batchSize} is ignored when resuming`,
         );
       progress.line(
-        `resuming run ${runId.slice(0, 12)} (${mapping.length} batch(es), started ${run?.created_at ?? '?'})`,
+        `resuming run ${runId.slice(0, 12)} (${mapping.length} batch(es), started ${run?.created_at ?? '?'}); to start over instead (e.g. after fixing a wrong key that was answered ILLEGAL_SIGN), add --new-run`,
       );
     }
 

@@ -109,6 +109,10 @@ Examples:
       ['--dry-run', 'validate the file against the database and show the plan; send nothing'],
       ['--serve', 'receive the notifications here (notify endpoint on the port of ALIREFUND_PUBLIC_URL)'],
       ['--report <file>', 'where to write the CSV report (default <file>.report.csv)'],
+      [
+        '--new-run',
+        "don't resume this file's earlier run: set it aside and start afresh (e.g. after a wrong key)",
+      ],
       ['--failed-only', '--file is a report of an earlier run: refund its failed lines again (a new run)'],
       ['--timeout <duration>', 'give up waiting when nothing moves for this long (30s, 10m, 2h)', '10m'],
       ['--port <port>', "with --serve: listen on this port instead of the public URL's"],
