@@ -16,7 +16,7 @@ import { pageHeaders } from './pages.js';
 import { DEFAULT_NOTIFY_SCHEDULE } from './schedule.js';
 import { type SandboxDB, sandboxMigrations } from './schema.js';
 import { type SeedSummary, parseSeed } from './seed.js';
-import { renderStatePage } from './state-page.js';
+import { renderStatePage, STATE_JS, statePageHeaders } from './state-page.js';
 
 export interface SandboxDeps {
   /** An open database (`openDatabase` of `@alirefund/store`); the caller closes it. Tables are `sbx_*`. */
@@ -186,7 +186,18 @@ export async function createSandbox(deps: SandboxDeps): Promise<Sandbox> {
   app.route('/sandbox/api', adminRoutes(core, d, onUnpause));
   app.get(
     '/sandbox',
-    async () => new Response(String(await renderStatePage(core)), { headers: pageHeaders() }),
+    async () => new Response(String(await renderStatePage(core)), { headers: statePageHeaders() }),
+  );
+  app.get(
+    '/sandbox/state.js',
+    () =>
+      new Response(STATE_JS, {
+        headers: {
+          'content-type': 'text/javascript; charset=utf-8',
+          'x-content-type-options': 'nosniff',
+          'cache-control': 'no-store',
+        },
+      }),
   );
   app.onError((err, c) => {
     core.log({ event: 'error', path: c.req.path, error: err.message });
