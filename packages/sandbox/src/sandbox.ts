@@ -12,7 +12,6 @@ import { type Core, type Faults, Mutex, noFaults, readClock } from './core.js';
 import { type Dispatcher, createDispatcher, processQueued } from './dispatcher.js';
 import { applySeed, ensureSystemAccounts } from './entities.js';
 import { gatewayRoutes } from './gateway/routes.js';
-import { pageHeaders } from './pages.js';
 import { DEFAULT_NOTIFY_SCHEDULE } from './schedule.js';
 import { type SandboxDB, sandboxMigrations } from './schema.js';
 import { type SeedSummary, parseSeed } from './seed.js';
