@@ -6,6 +6,7 @@
  * The trade service ({@link TradeService.importCsv}) does the parsing, validation and the all-or-nothing write.
  */
 import { splitCsv } from '../services/csv.js';
+import { decodeText } from '../services/refund-input/decode.js';
 
 /** The canonical columns, in the order of the template. */
 export const CSV_COLUMNS = [
@@ -39,13 +40,9 @@ export const CSV_TEMPLATE = [
   '',
 ].join('\r\n');
 
-/** Decodes an upload: UTF-8 (with or without BOM) when valid, GBK otherwise. */
+/** Decodes an upload: UTF-8 (with or without BOM) when valid, GBK otherwise (the refund files' decoding). */
 export function decodeUpload(bytes: Uint8Array): { text: string; encoding: 'utf-8' | 'gbk' } {
-  try {
-    return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes), encoding: 'utf-8' };
-  } catch {
-    return { text: new TextDecoder('gbk').decode(bytes), encoding: 'gbk' };
-  }
+  return decodeText(bytes);
 }
 
 interface Row {
