@@ -325,7 +325,7 @@ const partialReservationIndex: Migration = {
 const loginThrottleTokens: Migration = {
   name: '0007_login_throttle_tokens',
   async up(db: AnyDb) {
-    // Console login throttling shared by every instance (decision 30): one row per key (`user:<name>` or
+    // Console login throttling shared by every instance (decision 37): one row per key (`user:<name>` or
     // `addr:<address>`), the failures counted since the key was last quiet, and until when its next attempt waits.
     await db.schema
       .createTable('srv_login_throttle')

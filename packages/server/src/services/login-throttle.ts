@@ -1,6 +1,6 @@
 /**
  * Console login throttling, kept in the database (`srv_login_throttle`, migration 0007) so that it survives
- * restarts and is shared by every instance on the same database (decision 30).
+ * restarts and is shared by every instance on the same database (decision 37).
  *
  * Two keys per attempt: the username (`user:<name>`) and the client address (`addr:<ip>`). Each key has some
  * free failures; after that every failure makes the key's next attempt wait 2^k seconds (k = failures beyond the

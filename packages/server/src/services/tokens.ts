@@ -1,7 +1,7 @@
 /**
  * API tokens: random, shown once, stored as sha256. A token may expire (set at creation) and be revoked; its
  * last use is recorded (at most one write per token per minute). The bootstrap token (`ALIREFUND_API_TOKEN`) is
- * one row that is replaced — the old one revoked — when the variable changes (decision 31).
+ * one row that is replaced — the old one revoked — when the variable changes (decision 39).
  */
 import { randomBytes } from 'node:crypto';
 import { withTransaction } from '@alirefund/store';
