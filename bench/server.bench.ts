@@ -27,11 +27,7 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import {
-  Agent as HttpAgent,
-  request as httpRequest,
-  type Server,
-} from 'node:http';
+import { Agent as HttpAgent, request as httpRequest, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
