@@ -172,11 +172,25 @@ describe('the template page in Chromium: order numbers, refund files, one pass o
     const issues = await shown();
     expect(issues).toContainEqual(['2', 'out_trade_no', 'ORDER_NOT_FOUND']);
     expect(issues).toContainEqual(['3', 'amount', 'DETAIL_DATA_FORMAT_ERROR']);
-    expect((await page.locator('#template-issues').textContent()) ?? '').toContain('文件第 3 行');
+    const said = (await page.locator('#template-issues').textContent()) ?? '';
+    expect(said).toContain('文件第 3 行');
+    expect(said).toContain('没有登记商户订单号为 ZH-ORDER-404 的交易');
+    expect(said).not.toContain('no registered trade');
     // The records read from the file are shown for correction (order numbers resolved to trade numbers).
     expect(await page.inputValue('#batch_num')).toBe('3');
     expect(await page.inputValue('#detail_data')).toContain(`${T(1)}^1.00^尺码不合适`);
     await shot('zh-file');
+
+    // A column the reader does not know is named, in Chinese, with the columns it knows.
+    await page.goto(`${base}/template?lang=zh-CN`);
+    await page.setInputFiles('#refund_file', {
+      name: 'cols.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from('商户订单号,退款金额,退款原因,备注二\nZH-ORDER-1,1.00,a,b\n'),
+    });
+    await Promise.all([page.waitForLoadState('load'), page.click('#template-validate')]);
+    expect(await shown()).toEqual([['', 'column 4', 'UNKNOWN_COLUMN']]);
+    expect((await page.locator('#template-issues').textContent()) ?? '').toContain('未知的列“备注二”');
 
     const wb = new ExcelJS.Workbook();
     const ws = wb.addWorksheet('退款');

@@ -294,6 +294,39 @@ export const en: Dict = {
       ? `Trade ${no} has nothing left to refund (refunded in full, or reserved): remove this record.`
       : `${amount} yuan is more than the ${refundable} yuan refundable on trade ${no}: refund at most ${refundable}.`,
   refNoRoyalty: (no) => `Trade ${no} was paid without royalty parts: remove the part after |.`,
+  fileIssue: {
+    UNKNOWN_COLUMN: (_f, name = '') =>
+      `Unknown column "${name}": the columns are trade_no, out_trade_no, amount and reason (or 交易号, 商户订单号, 退款金额, 退款原因).`,
+    DUPLICATE_COLUMN: (f, name = '') => `Column "${name}" is ${f} again: keep one of them.`,
+    MISSING_COLUMN: (_f, missing = '') =>
+      `The first row must name the columns; missing: ${missing}. For example: out_trade_no,amount,reason`,
+    MISSING_FIELD: (f) =>
+      `${f} is empty on this line: fill it in (a trade number or an order number at least).`,
+    INVALID_FIELD: (f) =>
+      `${f} has the wrong type: write it as text (numbers lose the digits of long trade numbers).`,
+    UNKNOWN_FIELD: (f) => `Unknown field "${f}": use trade_no, out_trade_no, amount, reason and royalties.`,
+    CELL_NOT_TEXT: (f) =>
+      `The ${f} cell is a number and a long number has lost digits: format the column as Text and type the number again.`,
+    XLSX_UNREADABLE: () =>
+      'This Excel file cannot be read: save it again from Excel as .xlsx, or as CSV UTF-8.',
+    EMPTY_FILE: () =>
+      'The file is empty: write the column names first (e.g. out_trade_no,amount,reason), then one refund a line.',
+    NO_ROWS: () => 'The file has only a header: write one refund per line below it.',
+    CSV_FIELD_COUNT: (_f, n = '', width = '') =>
+      `This line has ${n} fields where the header has ${width}: put a reason that contains a comma in double quotes.`,
+    CSV_SYNTAX: () =>
+      'Unbalanced quotes: put text with commas or quotes in double quotes, doubling the quotes inside.',
+    JSON_SYNTAX: () =>
+      'This line is not valid JSON: one object a line, e.g. {"out_trade_no":"…","amount":"1.00","reason":"…"}.',
+    ROYALTY_COLUMNS_MISMATCH: () =>
+      'royalty_from, royalty_to and royalty_amount must list the same number of parts (separated by ;).',
+    ORDER_NOT_FOUND: (_f, order = '') =>
+      `No registered trade has the merchant order number ${order}: check the number, or import the trade (with its out_trade_no) first.`,
+    ORDER_AMBIGUOUS: (_f, order = '', nos = '') =>
+      `Order ${order} has several trades (${nos}): write the Alipay trade number of the one to refund.`,
+    ORDER_TRADE_MISMATCH: (_f, order = '', nos = '', tradeNo = '') =>
+      `Order ${order} is trade ${nos}, not ${tradeNo}: correct one of them, or give only one.`,
+  },
 
   searchText: 'Search',
   searchNotificationsPlaceholder: 'notify_id, trade no., reason or raw body',

@@ -343,6 +343,35 @@ export const zh = {
       ? `交易 ${no} 已没有可退金额（已全额退款或被占用）：请删去这一笔。`
       : `退款 ${amount} 元超过交易 ${no} 的可退金额 ${refundable} 元：请改为不超过 ${refundable} 元。`,
   refNoRoyalty: (no: string) => `交易 ${no} 付款时没有分润，无法退回分润：请删去 | 之后的分润部分。`,
+  /** Problems of an uploaded refund file, by code: (field, …values of the issue) → what to do. */
+  fileIssue: {
+    UNKNOWN_COLUMN: (_f: string, name = '') =>
+      `未知的列“${name}”：列名用 交易号（或 支付宝交易号）、商户订单号、退款金额、退款原因；英文 trade_no、out_trade_no、amount、reason 也可以。`,
+    DUPLICATE_COLUMN: (f: string, name = '') => `列“${name}”与前面的一列都是 ${f}：只保留一列。`,
+    MISSING_COLUMN: (_f: string, missing = '') =>
+      `第一行必须是列名，缺少：${missing}。例如：商户订单号,退款金额,退款原因`,
+    MISSING_FIELD: (f: string) => `这一行的 ${f} 是空的：请补上（交易号与商户订单号至少填一个）。`,
+    INVALID_FIELD: (f: string) => `${f} 的类型不对：请写成文本（交易号、订单号写成数字会丢位）。`,
+    UNKNOWN_FIELD: (f: string) =>
+      `未知的字段“${f}”：可用 trade_no、out_trade_no、amount、reason、royalties（或中文列名）。`,
+    CELL_NOT_TEXT: (f: string) =>
+      `${f} 单元格是数字，长号码已丢失末几位：请把该列设为“文本”格式后重新输入号码。`,
+    XLSX_UNREADABLE: () => '无法读取这个 Excel 文件：请在 Excel 中另存为 .xlsx，或另存为“CSV UTF-8”。',
+    EMPTY_FILE: () => '文件是空的：第一行写列名（如 商户订单号,退款金额,退款原因），之后每行一笔退款。',
+    NO_ROWS: () => '文件只有表头：请在表头下每行写一笔退款。',
+    CSV_FIELD_COUNT: (_f: string, n = '', width = '') =>
+      `这一行有 ${n} 列，表头有 ${width} 列：退款原因中含逗号时请用英文双引号把它括起来。`,
+    CSV_SYNTAX: () => '引号不配对：含逗号或引号的内容请用英文双引号括起来，内容里的引号写两次。',
+    JSON_SYNTAX: () =>
+      '这一行不是有效的 JSON：每行写一个对象，如 {"out_trade_no":"…","amount":"1.00","reason":"…"}。',
+    ROYALTY_COLUMNS_MISMATCH: () => '分润转出方、转入方、金额三列列出的份数（用 ; 分隔）必须相同。',
+    ORDER_NOT_FOUND: (_f: string, order = '') =>
+      `没有登记商户订单号为 ${order} 的交易：请核对订单号，或先在“导入交易”中导入该交易（含商户订单号）。`,
+    ORDER_AMBIGUOUS: (_f: string, order = '', nos = '') =>
+      `商户订单号 ${order} 对应多笔交易（${nos}）：请改填要退款那一笔的支付宝交易号。`,
+    ORDER_TRADE_MISMATCH: (_f: string, order = '', nos = '', tradeNo = '') =>
+      `商户订单号 ${order} 是交易 ${nos}，不是 ${tradeNo}：请改正其中一个，或只填一个。`,
+  } as Record<string, (field: string, ...values: string[]) => string>,
 
   // notifications
   searchText: '搜索',

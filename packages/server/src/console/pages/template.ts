@@ -114,7 +114,7 @@ export function registerTemplate(con: Hono<ConsoleEnv>): void {
           label: i.line > 0 ? t.fileLineN(i.line) : upload.name,
           field: i.field,
           code: i.code,
-          message: i.message,
+          message: t.fileIssue[i.code]?.(i.field, ...(i.values ?? [])) ?? i.message,
         });
       input.detailData = parsed.rows
         .map((r) => `${r.tradeNo || r.outTradeNo}^${r.amountText}^${r.reason}`)

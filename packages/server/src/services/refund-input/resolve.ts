@@ -25,6 +25,7 @@ export async function resolveOrderNumbers(rows: InputRow[], trades: OrderLookup)
           line: r.line,
           field: 'out_trade_no',
           code: 'ORDER_TRADE_MISMATCH',
+          values: [r.outTradeNo, nos.join(', '), r.tradeNo],
           message: `order ${r.outTradeNo} is trade ${nos.join(', ')}, not ${r.tradeNo}; correct one of the two, or leave one of them empty`,
         });
       continue;
@@ -34,6 +35,7 @@ export async function resolveOrderNumbers(rows: InputRow[], trades: OrderLookup)
         line: r.line,
         field: 'out_trade_no',
         code: 'ORDER_NOT_FOUND',
+        values: [r.outTradeNo],
         message: `no registered trade has the merchant order number ${r.outTradeNo}; check the number, or import the trade (with its out_trade_no) first`,
       });
     else if (nos.length > 1)
@@ -41,6 +43,7 @@ export async function resolveOrderNumbers(rows: InputRow[], trades: OrderLookup)
         line: r.line,
         field: 'out_trade_no',
         code: 'ORDER_AMBIGUOUS',
+        values: [r.outTradeNo, nos.slice(0, 5).join(', ')],
         message: `order ${r.outTradeNo} has ${nos.length} trades (${nos.slice(0, 5).join(', ')}); write the trade number (trade_no) of the one to refund`,
       });
     else r.tradeNo = nos[0]!;

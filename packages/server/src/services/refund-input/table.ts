@@ -62,6 +62,7 @@ export function tableReader(): TableReader {
             line: r.line,
             field: `column ${k + 1}`,
             code: 'UNKNOWN_COLUMN',
+            values: [shown],
             message: `unknown column "${shown}"; the columns are ${describeColumns()} (trade_no or out_trade_no, amount and reason required; royalty columns optional)`,
           });
         } else if (col!.has(name)) {
@@ -69,6 +70,7 @@ export function tableReader(): TableReader {
             line: r.line,
             field: name,
             code: 'DUPLICATE_COLUMN',
+            values: [shown],
             message: `column "${shown}" is ${name} again (already column ${col!.get(name)! + 1}); keep one`,
           });
         } else col!.set(name, k);
@@ -82,6 +84,7 @@ export function tableReader(): TableReader {
           line: r.line,
           field: 'header',
           code: 'MISSING_COLUMN',
+          values: [missing.join(', ')],
           message: `the first row must name the columns; missing: ${missing.join(', ')} (e.g. trade_no,amount,reason or 商户订单号,退款金额,退款原因${col.size === 0 ? '; is the header row missing?' : ''})`,
         });
         usable = false;
@@ -112,6 +115,7 @@ export function tableReader(): TableReader {
         line: r.line,
         field: 'line',
         code: 'CSV_FIELD_COUNT',
+        values: [String(n), String(width)],
         message: `${n} field(s) where the header has ${width}; quote a reason that contains a comma`,
       });
       return;

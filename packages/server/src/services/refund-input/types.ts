@@ -34,6 +34,8 @@ export interface LineIssue {
   field: string;
   code: string;
   message: string;
+  /** The message's particulars (a column name, an order number…), for a translation of it (console zh/en). */
+  values?: string[];
 }
 
 export interface ParsedInput {
