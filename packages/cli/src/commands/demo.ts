@@ -2,13 +2,19 @@
  * `alirefund demo` (what `npm start` runs): the sandbox gateway and the merchant server in one
  * process, on embedded SQLite under ./.alirefund/, seeded with a partner, ~200 paid trades (some with
  * royalty), an operator and an API token.
+ *
+ * It prints, and writes to .alirefund/demo.env (mode 0600), the environment with which `alirefund refund`,
+ * `reconcile` and `verify` work against it (same partner, key, gateway and database; the demo's server receives
+ * the notifications), and a sample refund file (.alirefund/demo-refunds.csv). Trades imported in the console
+ * (or the API) are also created in the sandbox, so that refunding them works; when that fails it says so.
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as netServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { createSandbox } from '@alirefund/sandbox';
-import { createServer, parseServerEnv } from '@alirefund/server';
+import { formatYuan } from '@alirefund/protocol';
+import { createSandbox, type Sandbox } from '@alirefund/sandbox';
+import { type AlirefundServer, createServer, parseServerEnv } from '@alirefund/server';
 import { openDatabase } from '@alirefund/store';
 import { DEMO_PARTNER, DEMO_SELLER_EMAIL, demoSeed, demoTrades } from '../demo-data.js';
 import { CliError, type Io } from '../io.js';
@@ -71,6 +77,11 @@ export interface RunningDemo {
   consoleUrl: string;
   gatewayUrl: string;
   secrets: DemoSecrets;
+  /** The environment of `alirefund refund/reconcile/verify` against this demo (also in {@link envFile}). */
+  env: Record<string, string>;
+  envFile: string;
+  /** A refund file of three demo trades. */
+  sampleFile: string;
   stop(): Promise<void>;
 }
 
@@ -133,12 +144,35 @@ export async function startDemo(opts: DemoOptions, io: Io): Promise<RunningDemo>
   );
   if (reg.issues.length > 0)
     throw new CliError(`demo trades could not be registered: ${reg.issues[0]?.message ?? ''}`);
+  mirrorImports(server, sandbox, io);
   const serverHttp = await listen(server.app, port);
+
+  const env: Record<string, string> = {
+    ALIPAY_PARTNER: DEMO_PARTNER,
+    ALIPAY_KEY: secrets.key,
+    ALIPAY_GATEWAY: `${sandboxHttp.url}/gateway.do`,
+    ALIPAY_SELLER_EMAIL: DEMO_SELLER_EMAIL,
+    ALIPAY_INPUT_CHARSET: 'utf-8',
+    ALIREFUND_PUBLIC_URL: base,
+    ALIREFUND_DATABASE_URL: serverDbUrl,
+  };
+  const envFile = join(dir, 'demo.env');
+  writeFileSync(envFile, envFileText(env), { mode: 0o600 });
+  chmodSync(envFile, 0o600);
+  const sampleFile = join(dir, 'demo-refunds.csv');
+  const sample = trades.filter((t) => !t.royalty).slice(-3);
+  writeFileSync(
+    sampleFile,
+    `trade_no,amount,reason\n${sample.map((t) => `${t.tradeNo},1.00,演示退款`).join('\n')}\n`,
+  );
 
   return {
     consoleUrl: `${serverHttp.url}/`,
     gatewayUrl: `${sandboxHttp.url}/gateway.do`,
     secrets,
+    env,
+    envFile,
+    sampleFile,
     async stop() {
       await serverHttp.close();
       await sandboxHttp.close();
@@ -146,6 +180,51 @@ export async function startDemo(opts: DemoOptions, io: Io): Promise<RunningDemo>
       await sandbox.close();
       await sandboxDb.close();
     },
+  };
+}
+
+/** `export NAME='value'` lines, for `. .alirefund/demo.env` in sh, bash or zsh. */
+export function envFileText(env: Record<string, string>): string {
+  const quote = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
+  return `# alirefund demo: the environment of alirefund refund / reconcile / verify against the running demo\n${Object.entries(
+    env,
+  )
+    .map(([k, v]) => `export ${k}=${quote(v)}`)
+    .join('\n')}\n`;
+}
+
+/**
+ * Trades registered after the demo started (console import, API) are created in the sandbox too: without them
+ * there, a refund fails with TRADE_NOT_EXISTS. Done by wrapping the trades service's `register` (which the CSV
+ * import also goes through); a trade the sandbox refuses is reported on stderr, loudly.
+ */
+function mirrorImports(server: AlirefundServer, sandbox: Sandbox, io: Io): void {
+  const trades = server.services.trades;
+  const register = trades.register.bind(trades);
+  trades.register = async (inputs, actor) => {
+    const res = await register(inputs, actor);
+    if (res.issues.length > 0 || res.created.length === 0) return res;
+    try {
+      await sandbox.seed({
+        partners: [],
+        accounts: [],
+        trades: res.created.map((t) => ({
+          tradeNo: t.tradeNo,
+          partner: DEMO_PARTNER,
+          ...(t.outTradeNo ? { outTradeNo: t.outTradeNo } : {}),
+          amount: formatYuan(t.paidFen),
+          status: 'TRADE_SUCCESS',
+          ...(t.buyer?.includes('@') ? { buyerEmail: t.buyer } : {}),
+        })),
+      });
+      io.stderr(`demo: ${res.created.length} imported trade(s) also created in the sandbox\n`);
+    } catch (e) {
+      io.stderr(
+        `\nWARNING demo: ${res.created.length} imported trade(s) are NOT in the sandbox (${(e as Error).message.split('\n').slice(0, 3).join(' ')});\n` +
+          `refunds of them will fail with TRADE_NOT_EXISTS. Add them with POST /sandbox/api/trades.\n\n`,
+      );
+    }
+    return res;
   };
 }
 
@@ -162,6 +241,21 @@ export async function runDemo(opts: DemoOptions, io: Io): Promise<number> {
     `  Alipay password page: email ${DEMO_SELLER_EMAIL}, payment password ${demo.secrets.paymentPassword}`,
     '',
     'Refund a few orders: log in, tick three trades, choose "pwd", submit, and confirm on the password page.',
+    '',
+    `From the command line (another terminal, same directory), with the environment in ${demo.envFile}:`,
+    '',
+    ...envFileText(demo.env)
+      .trimEnd()
+      .split('\n')
+      .slice(1)
+      .map((l) => `  ${l}`),
+    '',
+    `  . ${demo.envFile}`,
+    `  alirefund refund --file ${demo.sampleFile}       # nopwd; the demo's server receives the notifications`,
+    '  alirefund reconcile                 # ask the gateway about batches without an answer',
+    '  alirefund verify --body captured.txt  # check a captured notification body with ALIPAY_KEY',
+    '',
+    `Faults (dropped notifications, SYSTEM_ERROR, a forced result code…): the buttons on ${demo.gatewayUrl.replace('/gateway.do', '/sandbox')}`,
     'Ctrl-C stops it; the data stays in ' + opts.dir + ' (--reset starts afresh).',
     '',
   ];
