@@ -100,6 +100,10 @@ describe('API tokens', () => {
     // starting again with the same value changes nothing
     await second.services.tokens.ensureBootstrap(TOKEN_B);
     expect((await second.services.tokens.list()).filter((t) => !t.revoked)).toHaveLength(1);
+    // an instance still started with the old value (rolling deploy) replaces nothing, and the old value stays refused
+    await second.services.tokens.ensureBootstrap(TOKEN_A);
+    expect((await second.app.request('/api/dashboard', bearer(TOKEN_B))).status).toBe(200);
+    expect((await second.app.request('/api/dashboard', bearer(TOKEN_A))).status).toBe(401);
     // a token someone named "bootstrap" is not the bootstrap token
     const named = await second.services.tokens.create('bootstrap', 'cli');
     await second.services.tokens.ensureBootstrap(TOKEN_A.replace('a', 'c'));

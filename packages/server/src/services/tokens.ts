@@ -51,7 +51,8 @@ export interface TokenService {
   revoke(id: number, actor: string): Promise<void>;
   /**
    * Makes `token` (ALIREFUND_API_TOKEN) the one bootstrap token: registered under the name `bootstrap` when it is
-   * new, and every other bootstrap token revoked. A bootstrap token revoked by hand stays revoked.
+   * new, and every other bootstrap token revoked. A revoked value stays revoked and replaces nothing (a warning is
+   * logged): an instance still started with the previous value must not revoke its successor.
    */
   ensureBootstrap(token: string): Promise<void>;
 }
@@ -189,12 +190,15 @@ export function createTokenService(deps: ServiceDeps, audit: AuditService): Toke
     },
     async ensureBootstrap(token) {
       const hash = hashToken(token);
-      const { created, replaced } = await withTransaction(database, async (trx) => {
+      const { created, replaced, revoked } = await withTransaction(database, async (trx) => {
         const known = await tdb(trx)
           .selectFrom('srv_api_tokens')
-          .select(['id', 'bootstrap'])
+          .select(['id', 'bootstrap', 'revoked_at'])
           .where('token_hash', '=', hash)
           .executeTakeFirst();
+        // A revoked value (revoked by hand, or an instance still started with the previous value during a rolling
+        // deploy) replaces nothing: it must not revoke the token that superseded it.
+        if (known?.revoked_at != null) return { created: false, replaced: 0, revoked: true };
         const row = known ?? (await insert('bootstrap', token, 'system', { bootstrap: true, db: trx }));
         // Another instance inserted it meanwhile: the unique hash made ours a no-op; read theirs.
         const current =
@@ -212,8 +216,19 @@ export function createTokenService(deps: ServiceDeps, audit: AuditService): Toke
           .where('id', '!=', current.id)
           .where('revoked_at', 'is', null)
           .executeTakeFirst();
-        return { created: known === undefined && row !== undefined, replaced: Number(res.numUpdatedRows) };
+        return {
+          created: known === undefined && row !== undefined,
+          replaced: Number(res.numUpdatedRows),
+          revoked: false,
+        };
       });
+      if (revoked) {
+        deps.log.warn(
+          { variable: 'ALIREFUND_API_TOKEN' },
+          'ALIREFUND_API_TOKEN is a revoked token: API calls with it are refused; set a new value (e.g. openssl rand -hex 24) and restart',
+        );
+        return;
+      }
       if (created || replaced > 0) {
         await audit.record({
           actor: 'system',
