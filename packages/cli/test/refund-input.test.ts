@@ -57,11 +57,12 @@ describe('alirefund refund: the files operators have', () => {
     expect(res.err).toBe('');
     expect(res.out).toMatchObject({ ok: true, state: 'dry_run', format: 'csv', lines: 3, amount: '6.50' });
     expect(res.code).toBe(0);
-    // UTF-8 with a BOM, 交易号 and 商户订单号 side by side (both given: they must agree).
+    // UTF-8 with a BOM, 交易号 and 商户订单号 side by side (both given: they must agree; an order number in the
+    // 交易号 column is an order number).
     const file2 = join(h.dir, 'bom.csv');
     writeFileSync(
       file2,
-      `\ufeff支付宝交易号,商户订单号,退款金额,退款理由\n${nos[0]},ORDER-61-1,1.00,a\n,ORDER-61-2,1.00,b\n${nos[2]},,1.00,c\n`,
+      `\ufeff支付宝交易号,商户订单号,退款金额,退款理由\n${nos[0]},ORDER-61-1,1.00,a\n,ORDER-61-2,1.00,b\nORDER-61-3,,1.00,c\n`,
     );
     expect((await dryRun(file2)).out).toMatchObject({ ok: true, lines: 3, amount: '3.00' });
   });

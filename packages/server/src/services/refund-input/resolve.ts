@@ -5,14 +5,27 @@
  */
 import type { InputRow, LineIssue } from './types.js';
 
+/** Alipay's trade numbers are digits (the SDK's TRADE_NO_RE); merchant order numbers may be anything. */
+const TRADE_NO_SHAPE = /^\d{6,64}$/;
+
 /** What the resolution needs of the trade service. */
 export interface OrderLookup {
   findByOutTradeNo(outTradeNos: readonly string[]): Promise<Map<string, string[]>>;
 }
 
 /** Fills `tradeNo` of every row that names an order (in place); returns the problems, one per line at most. */
-export async function resolveOrderNumbers(rows: InputRow[], trades: OrderLookup): Promise<LineIssue[]> {
+export async function resolveOrderNumbers(
+  rows: Array<InputRow & { orderInTradeColumn?: boolean }>,
+  trades: OrderLookup,
+): Promise<LineIssue[]> {
   const issues: LineIssue[] = [];
+  // An order number written in the trade_no column (anything but digits cannot be a trade number) is one too.
+  for (const r of rows)
+    if (r.outTradeNo === '' && r.tradeNo !== '' && !TRADE_NO_SHAPE.test(r.tradeNo)) {
+      r.outTradeNo = r.tradeNo;
+      r.tradeNo = '';
+      r.orderInTradeColumn = true;
+    }
   const outs = [...new Set(rows.filter((r) => r.outTradeNo !== '').map((r) => r.outTradeNo))];
   if (outs.length === 0) return issues;
   const found = await trades.findByOutTradeNo(outs);
@@ -30,7 +43,11 @@ export async function resolveOrderNumbers(rows: InputRow[], trades: OrderLookup)
         });
       continue;
     }
-    if (nos.length === 0)
+    if (nos.length === 0 && r.orderInTradeColumn) {
+      // Neither a trade number nor a known order: the SDK's rules say what a trade number looks like.
+      r.tradeNo = r.outTradeNo;
+      r.outTradeNo = '';
+    } else if (nos.length === 0)
       issues.push({
         line: r.line,
         field: 'out_trade_no',
@@ -41,7 +58,7 @@ export async function resolveOrderNumbers(rows: InputRow[], trades: OrderLookup)
     else if (nos.length > 1)
       issues.push({
         line: r.line,
-        field: 'out_trade_no',
+        field: r.orderInTradeColumn ? 'trade_no' : 'out_trade_no',
         code: 'ORDER_AMBIGUOUS',
         values: [r.outTradeNo, nos.slice(0, 5).join(', ')],
         message: `order ${r.outTradeNo} has ${nos.length} trades (${nos.slice(0, 5).join(', ')}); write the trade number (trade_no) of the one to refund`,
