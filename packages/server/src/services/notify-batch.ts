@@ -14,6 +14,7 @@ import {
   normalizeCharset,
   parseBatchRefundNotification,
 } from '@alirefund/protocol';
+import { createHash } from 'node:crypto';
 import { nowIso } from './clock.js';
 import type { ServiceDeps } from './deps.js';
 import type { IncomingNotification, NotifyOutcome } from './notification-types.js';
@@ -29,6 +30,16 @@ const SELECT_BATCH =
   'n.charset as applied_charset from srv_batches b ' +
   'left join srv_notifications n on n.id = b.applied_notification_id where b.batch_no = ?';
 
+/** Batches whose applied notification this process knows (by the SHA-256 of its body), most recent kept. */
+const APPLIED_CACHE_SIZE = 4096;
+
+interface AppliedDelivery {
+  bodySha256: string;
+  notifyId: string | null;
+  notifyTime: string | null;
+  charset: string | null;
+}
+
 export function createBatchNotifyHandler(
   deps: Pick<ServiceDeps, 'database' | 'clock' | 'config' | 'log'>,
   steps: {
@@ -42,6 +53,35 @@ export function createBatchNotifyHandler(
   const { database, clock, config, log } = deps;
   const { recorder, verifyRemote, applyBatch } = steps;
 
+  /**
+   * Applied is final: once a batch's notification is applied, a byte-identical redelivery (same SHA-256) is a
+   * duplicate whatever happens later, so it is answered from memory, without reading the batch and the applied
+   * body back (one query and a body-sized string per redelivery). Any other body takes the full path below.
+   */
+  const applied = new Map<string, AppliedDelivery>();
+  const remember = (batchNo: string, d: AppliedDelivery) => {
+    if (applied.size >= APPLIED_CACHE_SIZE) applied.delete(applied.keys().next().value as string);
+    applied.set(batchNo, d);
+  };
+  const duplicateOfApplied = (
+    incoming: IncomingNotification,
+    receivedAt: string,
+    batchNo: string,
+    d: Omit<AppliedDelivery, 'bodySha256'>,
+  ) =>
+    // Byte for byte the delivery that was verified (sign and notify_verify) and applied: the gateway's
+    // retry. Same verdict and reason as the full path below gives it, without decoding it again.
+    recorder.recordOnly(incoming, receivedAt, {
+      kind: 'batch_refund_notify',
+      verdict: 'duplicate',
+      reasonCode: 'ALREADY_APPLIED',
+      reason: `batch ${batchNo} was already applied; nothing changed`,
+      batchNo,
+      notifyId: d.notifyId,
+      notifyTime: d.notifyTime,
+      charset: d.charset,
+    });
+
   return async (incoming) => {
     const receivedAt = nowIso(clock);
     const raw = Buffer.from(incoming.body).toString('latin1');
@@ -50,6 +90,11 @@ export function createBatchNotifyHandler(
     const batchNo = peekParam(raw, 'batch_no');
     if (batchNo === null) {
       return reject('MISSING_BATCH_NO', 'the body carries no (single, well-formed) batch_no');
+    }
+    const bodySha256 = createHash('sha256').update(incoming.body).digest('hex');
+    const known = applied.get(batchNo);
+    if (known !== undefined && known.bodySha256 === bodySha256) {
+      return duplicateOfApplied(incoming, receivedAt, batchNo, known);
     }
     const batch = (
       await database.db.executeQuery<{
@@ -89,18 +134,13 @@ export function createBatchNotifyHandler(
       batch.applied_kind === 'batch_refund_notify' &&
       batch.applied_raw_body === raw
     ) {
-      // Byte for byte the delivery that was verified (sign and notify_verify) and applied: the gateway's
-      // retry. Same verdict and reason as the full path below gives it, without decoding it again.
-      return recorder.recordOnly(incoming, receivedAt, {
-        kind: 'batch_refund_notify',
-        verdict: 'duplicate',
-        reasonCode: 'ALREADY_APPLIED',
-        reason: `batch ${batchNo} was already applied; nothing changed`,
-        batchNo,
+      const d = {
         notifyId: batch.applied_notify_id,
         notifyTime: batch.applied_notify_time,
         charset: batch.applied_charset,
-      });
+      };
+      remember(batchNo, { bodySha256, ...d });
+      return duplicateOfApplied(incoming, receivedAt, batchNo, d);
     }
     let n: BatchRefundNotification;
     try {
@@ -167,6 +207,7 @@ export function createBatchNotifyHandler(
       batch.success_num = again?.success_num ?? null;
       return duplicate('applied by a concurrent delivery');
     }
+    remember(batchNo, { bodySha256, notifyId: n.notifyId, notifyTime: n.notifyTime, charset });
     steps.batchFinished(batchNo);
     log.info({ batchNo, notifyId: n.notifyId, successNum: n.successNum }, 'batch notification applied');
     return {
