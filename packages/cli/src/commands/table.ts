@@ -100,8 +100,13 @@ Examples:
   {
     name: 'refund',
     description:
-      'bulk refunds from a CSV or JSON Lines file: validated as a whole, sent in batches, resumable',
-    required: [['--file <file>', 'CSV (trade_no,amount,reason[,royalty_*]) or JSON Lines, UTF-8']],
+      'bulk refunds from a CSV, .xlsx or JSON Lines file: validated as a whole, sent in batches, resumable',
+    required: [
+      [
+        '--file <file>',
+        'CSV (UTF-8 or GBK), .xlsx or JSON Lines: trade_no or out_trade_no (交易号/商户订单号), amount, reason',
+      ],
+    ],
     options: [
       ['--mode <mode>', 'nopwd (sent by this command) or pwd (confirmed in a browser)', 'nopwd'],
       ['--batch-size <n>', 'records per batch, 1-1000 (default 50)'],
