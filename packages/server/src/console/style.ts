@@ -257,6 +257,9 @@ table.royalty-parts th,table.royalty-parts td{padding:4px 10px;border-bottom:1px
 @media (max-width:1400px){.brand-sub{display:none}}
 @media (max-width:900px){.split{grid-template-columns:1fr}.grid-2{grid-template-columns:1fr}.brand-sub{display:none}}
 
+/* the phone menu's toggle (CSS only: a checkbox and its label; hidden on wider screens) */
+.nav-toggle-box,.nav-toggle{display:none}
+
 /* export links, the failed records' redo form, live pages */
 .export-links{display:inline-flex;gap:6px;flex-wrap:wrap;margin-left:auto}
 .redo-form{margin-top:8px}
@@ -265,15 +268,21 @@ table.royalty-parts th,table.royalty-parts td{padding:4px 10px;border-bottom:1px
 .live-status[data-live-final] .live-dot{background:var(--off)}
 .live-updated .live-dot{box-shadow:0 0 0 3px var(--ok-soft)}
 
-/* phones (390 px): the menu is one row that scrolls sideways in the header, the header wraps, tables scroll
-   inside their card, nothing makes the page wider than the screen */
+/* phones (390 px): the menu is collapsed behind a 菜单/Menu toggle, the header wraps, tables scroll inside their
+   card, nothing makes the page wider than the screen */
 @media (max-width:700px){
   html{font-size:13px}
   .container,.topbar-inner{padding:0 12px}
   .topbar-inner{flex-wrap:wrap;gap:6px 12px;padding-top:6px;padding-bottom:6px}
-  .mainnav{order:3;flex:1 0 100%;flex-wrap:nowrap;overflow-x:auto;-webkit-overflow-scrolling:touch;scrollbar-width:none;min-width:0}
-  .mainnav::-webkit-scrollbar{display:none}
-  .mainnav a{padding:5px 8px}
+  .nav-toggle-box{display:block;position:absolute;opacity:0;width:1px;height:1px;margin:0;pointer-events:none}
+  .nav-toggle{display:inline-flex;align-items:center;gap:4px;order:2;color:#dce6f2;border:1px solid #34506f;border-radius:6px;
+    padding:3px 9px;cursor:pointer;white-space:nowrap;user-select:none}
+  .nav-toggle-box:focus-visible+.nav-toggle{outline:2px solid #4d9bff}
+  .nav-toggle-box:checked+.nav-toggle{background:#1d3d66;color:#fff}
+  .userbox{order:3}
+  .mainnav{display:none;order:4;flex:1 0 100%;min-width:0;flex-wrap:wrap;gap:4px;padding:4px 0 6px}
+  .nav-toggle-box:checked~.mainnav{display:flex}
+  .mainnav a{padding:6px 10px;flex:1 0 calc(50% - 4px)}
   .userbox{gap:8px;min-width:0}
   .userbox .user{max-width:90px;overflow:hidden;text-overflow:ellipsis}
   main.container{padding-top:14px}

@@ -229,7 +229,8 @@ export function page(c: CCtx, o: PageOptions): Html {
 <a class="brand" href="/dashboard">${logo()}<span class="brand-name">alirefund</span><span class="brand-sub">${t.consoleName}</span></a>
 ${
   session
-    ? h`<nav class="mainnav" aria-label="${t.mainNav}">${nav
+    ? h`<input type="checkbox" id="nav-toggle" class="nav-toggle-box" aria-label="${t.work.menu}"><label for="nav-toggle" class="nav-toggle" aria-hidden="true">☰ ${t.work.menu}</label>
+<nav class="mainnav" aria-label="${t.mainNav}">${nav
         .filter(([, path]) => can(c, `GET ${path}`))
         .map(
           ([key, path, label]) =>
