@@ -6,9 +6,13 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
+import { migrate } from '@alirefund/store';
+import { openTestDatabase } from '@alirefund/store/testing';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
+import type { ServerDB } from '../src/db.js';
 import { MAX_NOTIFY_BODY } from '../src/http/notify.js';
+import { MIGRATION_NAMESPACE, serverMigrations } from '../src/schema.js';
 import { batchNotification, draftBatch, listen, useStubGateway, useTestServer } from './helpers.js';
 
 const stub = useStubGateway();
@@ -128,6 +132,41 @@ describe('what unauthenticated callers may store', () => {
       expect(await ok.text()).toBe('success');
     } finally {
       await http.close();
+    }
+  });
+
+  it('migration 0006 cuts rejected bodies already stored to 4 KB, with their length and SHA-256', async () => {
+    const database = await openTestDatabase<ServerDB>('sqlite');
+    try {
+      const before = serverMigrations.filter((m) => m.name !== '0006_rejected_body_digest');
+      await migrate(database, MIGRATION_NAMESPACE, before);
+      const big = 'a=1&'.repeat(5000);
+      const row = {
+        kind: 'batch_refund_notify',
+        headers_json: '{}',
+        received_at: '2026-01-01T00:00:00.000Z',
+        response: 'fail',
+      };
+      await sql`insert into srv_notifications (kind, verdict, raw_body, headers_json, received_at, response)
+        values (${row.kind}, 'rejected', ${big}, ${row.headers_json}, ${row.received_at}, ${row.response}),
+               (${row.kind}, 'duplicate', ${big}, ${row.headers_json}, ${row.received_at}, 'success')`.execute(
+        database.db,
+      );
+      await migrate(database, MIGRATION_NAMESPACE, serverMigrations);
+      const rows = await database.db
+        .selectFrom('srv_notifications')
+        .select(['verdict', 'raw_body', 'body_length', 'body_sha256'])
+        .orderBy('id')
+        .execute();
+      expect(rows[0]).toEqual({
+        verdict: 'rejected',
+        raw_body: big.slice(0, 4096),
+        body_length: big.length,
+        body_sha256: createHash('sha256').update(big, 'latin1').digest('hex'),
+      });
+      expect(rows[1]).toEqual({ verdict: 'duplicate', raw_body: big, body_length: null, body_sha256: null });
+    } finally {
+      await database.cleanup();
     }
   });
 });
