@@ -33,7 +33,11 @@ const graph = new Map();
 const builtins = new Set(builtinModules);
 function declared(pkg) {
   const json = JSON.parse(readFileSync(join(root, 'packages', pkg, 'package.json'), 'utf8'));
-  return new Set([...Object.keys(json.dependencies ?? {}), ...Object.keys(json.peerDependencies ?? {}), json.name]);
+  return new Set([
+    ...Object.keys(json.dependencies ?? {}),
+    ...Object.keys(json.peerDependencies ?? {}),
+    json.name,
+  ]);
 }
 function yield_(file) {
   const text = readFileSync(file, 'utf8');
@@ -97,7 +101,10 @@ function strongConnect(v) {
     } while (w !== v);
     if (component.length > 1) {
       problems.push(
-        `import cycle between ${component.length} files: ${component.map((f) => relative(root, f)).sort().join(' <-> ')}; move what they share into a module both import`,
+        `import cycle between ${component.length} files: ${component
+          .map((f) => relative(root, f))
+          .sort()
+          .join(' <-> ')}; move what they share into a module both import`,
       );
     }
   }
