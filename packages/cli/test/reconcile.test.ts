@@ -70,7 +70,7 @@ describe('alirefund reconcile (sandbox on loopback, server database in a SQLite 
     // Younger than the default 2h: nothing to do.
     const young = memoryIo({ env });
     expect(await main(['reconcile', '--db', dbPath], young)).toBe(0);
-    expect(young.out).toMatch(/^no batch without a notification older than 2\.0h/);
+    expect(young.out).toMatch(/^no batch needing attention and none without a notification older than 2\.0h/);
 
     const io = memoryIo({ env });
     expect(await main(['reconcile', '--older-than', '0s', '--db', dbPath, '--json'], io)).toBe(0);
@@ -83,7 +83,7 @@ describe('alirefund reconcile (sandbox on loopback, server database in a SQLite 
     // The table form, and the second run finds nothing: applied once.
     const again = memoryIo({ env });
     expect(await main(['reconcile', '--older-than', '0', '--db', dbPath], again)).toBe(0);
-    expect(again.out).toMatch(/^no batch without a notification/);
+    expect(again.out).toMatch(/^no batch needing attention and none without a notification/);
     const one = memoryIo({ env });
     expect(await main(['reconcile', '--batch', batchNo, '--db', dbPath], one)).toBe(0);
     expect(one.out).toMatch(/batch_no\s+mode\s+age\s+before\s+after\s+outcome/);
@@ -91,6 +91,43 @@ describe('alirefund reconcile (sandbox on loopback, server database in a SQLite 
     const trades = await h.serverRefunds();
     for (const t of nos) expect(trades.get(t)).toEqual({ fen: 500, count: 1, open: null });
     await setFaults(h.sandboxUrl, null);
+  });
+
+  it('with no arguments checks a fresh needs_attention batch despite the 2h default, and says so in its help', async () => {
+    const nos = tradeNos('103', 2);
+    await seed(nos);
+    await setFaults(h.sandboxUrl, { systemErrorAfterAccept: 1, notify: { drop: 1000 } });
+    const batchNo = await h.withServer(async (s) => {
+      const res = await s.services.refunds.createBatches(
+        nos.map((t) => ({ tradeNo: t, amountFen: 300, reason: 'x' })),
+        { mode: 'nopwd', actor: 'test' },
+      );
+      await s.services.submission.idle();
+      await s.services.submission.tick();
+      const b = res.batches[0]!.batchNo;
+      expect((await s.services.refunds.getBatch(b))!.state).toBe('needs_attention');
+      return b;
+    });
+    await waitFor(
+      async () => {
+        const r = await sandboxApi<{ notifications: unknown[] }>(
+          h.sandboxUrl,
+          `/notifications?batchNo=${batchNo}`,
+        );
+        return r.notifications.length > 0;
+      },
+      () => 'the sandbox processed the batch',
+    );
+    await setFaults(h.sandboxUrl, null);
+    const io = memoryIo({ env });
+    expect(await main(['reconcile', '--db', dbPath, '--json'], io)).toBe(0);
+    const report = JSON.parse(io.out) as ReconcileReport;
+    expect(report.items).toMatchObject([
+      { batchNo, stateBefore: 'needs_attention', stateAfter: 'finished', outcome: 'applied' },
+    ]);
+    const help = memoryIo({ env });
+    await main(['reconcile', '--help'], help);
+    expect(help.out).toMatch(/needs_attention batches are always checked/);
   });
 
   it('exits 2 when a batch needs an operator (a pwd batch never confirmed on the password page)', async () => {

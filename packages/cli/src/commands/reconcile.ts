@@ -77,6 +77,7 @@ export async function runReconcile(opts: ReconcileOptions, io: Io): Promise<numb
   try {
     report = await server.services.reconcile.reconcile({
       olderThanMs,
+      attentionAnyAge: true,
       ...(opts.batch !== undefined ? { batchNo: opts.batch } : {}),
       actor: 'cli',
     });
@@ -93,7 +94,7 @@ export async function runReconcile(opts: ReconcileOptions, io: Io): Promise<numb
     io.stdout(`${JSON.stringify({ ...report, ok: trouble.length === 0 }, null, 2)}\n`);
   } else if (report.items.length === 0) {
     io.stdout(
-      `no batch without a notification older than ${age(olderThanMs)} (partner ${settings.alipay.partner}, database ${settings.databaseUrl})\n`,
+      `no batch needing attention and none without a notification older than ${age(olderThanMs)} (partner ${settings.alipay.partner}, database ${settings.databaseUrl})\n`,
     );
   } else {
     io.stdout(`${table(report.items)}\n\n`);

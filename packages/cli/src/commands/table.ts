@@ -170,14 +170,20 @@ Examples:
     description:
       'ask the gateway (refund_fastpay_query) about batches submitted or accepted without an applied notification, and apply or mark what it says',
     options: [
-      ['--older-than <duration>', 'only batches submitted at least this long ago (30m, 2h, …)', '2h'],
+      [
+        '--older-than <duration>',
+        'only batches submitted at least this long ago (30m, 2h, …); needs_attention batches are always checked',
+        '2h',
+      ],
       ['--batch <batch_no>', 'only this batch, whatever its age'],
       db,
       json(),
     ],
     help: `
 Configured like \`alirefund serve\` (ALIPAY_* / ALIREFUND_* variables). Exit code 2 when a batch needs an operator
-(resubmit manually, outcome unknown, never accepted) or could not be checked.
+(resubmit manually, outcome unknown, never accepted) or could not be checked. Batches in needs_attention
+(需要处理: outcome unknown) are checked whatever their age, since an operator is waiting on them; --older-than
+only delays submitted and accepted batches, whose notification may still come.
 ${example(`${SERVE_ENV}alirefund reconcile --older-than 2h --db ./refunds.sqlite`)}`,
     run: async (_args, opts, io) => (await import('./reconcile.js')).runReconcile(opts as never, io),
   },

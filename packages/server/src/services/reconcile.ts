@@ -106,6 +106,8 @@ export interface ReconcileOptions {
   olderThanMs: number;
   /** Only this batch, whatever its age. */
   batchNo?: string;
+  /** Check `needs_attention` batches whatever their age (the CLI: an operator is waiting on them). */
+  attentionAnyAge?: boolean;
   /** The time of the check, epoch ms (default: the service clock). */
   now?: number;
   /** Who asks: `system` (the timer), `cli`, `operator:NAME` (default `system`). */
@@ -503,7 +505,11 @@ export function createReconcileService(
         .where('state', 'in', [...RECONCILE_STATES])
         .where('applied_at', 'is', null)
         .where('submitted_at', 'is not', null)
-        .where('submitted_at', '<=', cutoff);
+        .where((eb) =>
+          opts.attentionAnyAge
+            ? eb.or([eb('submitted_at', '<=', cutoff), eb('state', '=', 'needs_attention')])
+            : eb('submitted_at', '<=', cutoff),
+        );
       if (opts.skipCheckedWithinMs !== undefined && opts.skipCheckedWithinMs > 0) {
         const since = new Date(now - opts.skipCheckedWithinMs).toISOString();
         q = q.where(({ not, exists, selectFrom }) =>
