@@ -3,9 +3,11 @@
  * i18n/ (zh.ts defines the keys; en.ts must have exactly those keys, the type says so).
  */
 import { en } from './i18n/en.js';
-import { type Dict, zh } from './i18n/zh.js';
+import { enTrust, type TrustDict, zhTrust } from './i18n/trust.js';
+import { type Dict as BaseDict, zh } from './i18n/zh.js';
 
-export type { Dict } from './i18n/zh.js';
+/** `tr`: texts of issue 13 point 10 (i18n/trust.ts). */
+export type Dict = BaseDict & { tr: TrustDict };
 
 export type Lang = 'zh-CN' | 'en';
 export const LANGS: readonly Lang[] = ['zh-CN', 'en'];
@@ -14,7 +16,7 @@ export function isLang(v: string): v is Lang {
   return (LANGS as readonly string[]).includes(v);
 }
 
-const DICTS: Record<Lang, Dict> = { 'zh-CN': zh, en };
+const DICTS: Record<Lang, Dict> = { 'zh-CN': { ...zh, tr: zhTrust }, en: { ...en, tr: enTrust } };
 
 export function dictionary(lang: Lang): Dict {
   return DICTS[lang];

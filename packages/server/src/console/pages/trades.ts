@@ -501,7 +501,8 @@ function renderPreview(
   for (const i of preview.issues) {
     if (i.index !== null) byIndex.set(i.index, [...(byIndex.get(i.index) ?? []), i]);
   }
-  const totalFen = sel.items.reduce((s, it) => s + it.amountFen, 0);
+  // Only valid rows count (issue 13 point 10): a sum with rejected amounts in it would mislead.
+  const totalFen = sel.items.reduce((s, it, k) => s + (byIndex.has(k) ? 0 : it.amountFen), 0);
   const royaltyFen = sel.items.reduce(
     (s, it) => s + (it.royalties ?? []).reduce((x, y) => x + y.amountFen, 0),
     0,
@@ -514,7 +515,7 @@ ${csrf(c)}
 ${sel.fromPicks ? h`<input type="hidden" name="picks" value="1">` : ''}
 <div class="kpis">
 <div class="kpi"><div class="label">${t.tradesSelected}</div><div class="value" id="preview-count">${sel.items.length}</div></div>
-<div class="kpi"><div class="label">${t.totalRefund}</div><div class="value">${formatYuan(totalFen)}</div><div class="sub">${t.yuan}</div></div>
+<div class="kpi"><div class="label">${t.totalRefund}</div><div class="value" id="preview-total">${formatYuan(totalFen)}</div><div class="sub">${byIndex.size > 0 ? t.tr.totalExcludes(byIndex.size) : t.yuan}</div></div>
 ${withRoyalty ? h`<div class="kpi"><div class="label">${t.royaltyTotal}</div><div class="value" id="preview-royalty-total">${formatYuan(royaltyFen)}</div><div class="sub">${t.yuan}</div></div>` : ''}
 <div class="kpi"><div class="label">${t.batchesPlanned}</div><div class="value" id="preview-batches">${preview.batches.length}</div><div class="sub">${t.batchSizeIs(sel.batchSize)}</div></div>
 <div class="kpi${ok ? '' : ' warn'}"><div class="label">${t.issues}</div><div class="value" id="preview-issue-count">${preview.issues.length}</div></div>
@@ -574,7 +575,7 @@ ${
 <div class="hint">${t.batchSizeHint}</div></div>
 <div class="actions">
 <button type="submit" class="btn" formaction="/refunds/preview" id="update-preview">${t.updatePreview}</button>
-<button type="submit" class="btn btn-primary" formaction="/refunds" id="submit-refund"${ok ? '' : ' disabled'} data-confirm="${t.confirmSubmit}">${t.submitRefund}</button>
+<button type="submit" class="btn btn-primary" formaction="/refunds" id="submit-refund"${ok ? '' : ' disabled'} data-confirm="${t.tr.confirmSubmitN(sel.items.length, formatYuan(totalFen))}">${t.submitRefund}</button>
 <a class="btn btn-ghost" href="/trades">${t.backToTrades}</a>
 </div>
 ${ok ? '' : h`<p class="muted small">${t.fixIssuesFirst}</p>`}
@@ -584,9 +585,9 @@ ${ok ? '' : h`<p class="muted small">${t.fixIssuesFirst}</p>`}
 <p class="muted small">${t.batchNoAssigned}</p>
 ${preview.batches.map(
   (b, k) => h`<div class="batch-plan" data-batch="${k + 1}">
-<h3>${t.batchKOfN(k + 1, preview.batches.length)} · ${t.nRecords(b.recordCount)} · ${formatYuan(b.totalFen)} ${t.yuan}</h3>
+<h3>${t.batchKOfN(k + 1, preview.batches.length)} · ${t.nRecords(b.recordCount)}${ok ? h` · ${formatYuan(b.totalFen)} ${t.yuan}` : ''}</h3>
 <div class="muted small">batch_num = ${b.recordCount} · detail_data:</div>
-<pre class="detail-data">${b.detailData}</pre></div>`,
+${b.detailData !== '' ? h`<pre class="detail-data">${b.detailData}</pre>` : h`<p class="muted detail-data-pending">${t.tr.detailDataAfterFix}</p>`}</div>`,
 )}
 </div>
 </form>`;
