@@ -1,13 +1,16 @@
 /**
  * Every string of the console, in Simplified Chinese (the default) and English: one catalogue per language in
- * i18n/ (zh.ts defines the keys; en.ts must have exactly those keys, the type says so).
+ * i18n/ (zh.ts defines the keys; en.ts must have exactly those keys, the type says so), and under `ev` the texts
+ * of stored facts (batch events, notification reason codes, audit actions: zh-events.ts, en-events.ts, same rule).
  */
 import { en } from './i18n/en.js';
-import { enTrust, type TrustDict, zhTrust } from './i18n/trust.js';
+import { enEvents } from './i18n/en-events.js';
+import { type EventsDict, zhEvents } from './i18n/zh-events.js';
 import { type Dict as BaseDict, zh } from './i18n/zh.js';
 
-/** `tr`: texts of issue 13 point 10 (i18n/trust.ts). */
-export type Dict = BaseDict & { tr: TrustDict };
+export type { EventData } from './i18n/zh-events.js';
+
+export type Dict = BaseDict & { ev: EventsDict };
 
 export type Lang = 'zh-CN' | 'en';
 export const LANGS: readonly Lang[] = ['zh-CN', 'en'];
@@ -16,7 +19,10 @@ export function isLang(v: string): v is Lang {
   return (LANGS as readonly string[]).includes(v);
 }
 
-const DICTS: Record<Lang, Dict> = { 'zh-CN': { ...zh, tr: zhTrust }, en: { ...en, tr: enTrust } };
+const DICTS: Record<Lang, Dict> = {
+  'zh-CN': { ...zh, ev: zhEvents },
+  en: { ...en, ev: enEvents },
+};
 
 export function dictionary(lang: Lang): Dict {
   return DICTS[lang];

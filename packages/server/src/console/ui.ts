@@ -8,7 +8,7 @@ import type { HtmlEscapedString } from 'hono/utils/html';
 import { allows } from '../auth/roles.js';
 import type { BatchState, NotificationVerdict, TradeStatus } from '../db.js';
 import type { CCtx } from './env.js';
-import type { Dict, Lang } from './i18n.js';
+import type { Dict, EventData, Lang } from './i18n.js';
 import { CSRF_FIELD } from './security.js';
 import { ASSET_VERSION } from './style.js';
 
@@ -102,10 +102,60 @@ export function explainCode(t: Dict, lang: Lang, code: string, opts: { advice?: 
       opts.advice !== false ? h`<span class="advice">${advice}</span>` : ''
     }`;
   }
-  const local = t.localCodes[code];
+  const local = t.localCodes[code] ?? (t.ev.notifyCodes as Record<string, string>)[code];
   if (local !== undefined)
     return h`<span class="code code-bad">${code}</span> <span class="meaning">${local}</span>`;
   return h`<span class="code code-bad">${code}</span>`;
+}
+
+/**
+ * A message a service stored in English (a gateway or verifier's detail): shown as is in English; in Chinese,
+ * when the code beside it is explained by the catalogue, kept only as the tooltip of a small marker (the text
+ * itself is data for the API and the logs).
+ */
+export function storedMessage(t: Dict, lang: Lang, message: string | null, code: string | null): Html | '' {
+  if (!message) return '';
+  const explained =
+    code !== null &&
+    (isKnownCode(code) ||
+      t.localCodes[code] !== undefined ||
+      (t.ev.notifyCodes as Record<string, string>)[code] !== undefined);
+  if (lang === 'en' || !explained) return h`<div class="small muted">${message}</div>`;
+  return h`<div class="small muted"><span class="stored-message" title="${message}">ⓘ</span></div>`;
+}
+
+/** A batch event's kind in the page's language. */
+export function eventKind(t: Dict, kind: string): string {
+  return (t.ev.eventKinds as Record<string, string>)[kind] ?? kind;
+}
+
+/**
+ * A batch event's message: in English the stored message (the most specific, as the API gives it); in Chinese
+ * rendered from its kind, state and stored data, the stored English as the tooltip; an unknown kind keeps the
+ * stored message.
+ */
+export function eventMessage(
+  t: Dict,
+  lang: Lang,
+  e: { kind: string; state: string | null; message: string; data: unknown },
+): Html {
+  const text = (t.ev.events as Record<string, ((d: EventData, s: string | null) => string) | undefined>)[
+    e.kind
+  ];
+  if (lang === 'en' || !text) return h`${e.message}`;
+  const data = e.data !== null && typeof e.data === 'object' ? (e.data as EventData) : {};
+  return h`<span title="${e.message}">${text(data, e.state)}</span>`;
+}
+
+/** An event's actor: `system` and `gateway` in the page's language, an operator as stored. */
+export function actorName(t: Dict, actor: string): string {
+  return (t.ev.actors as Record<string, string>)[actor] ?? actor;
+}
+
+/** An audit action's name in the page's language (the stored name as the tooltip). */
+export function auditAction(t: Dict, action: string): Html {
+  const label = (t.ev.auditActions as Record<string, string>)[action];
+  return label === undefined ? h`${action}` : h`<span title="${action}">${label}</span>`;
 }
 
 /**

@@ -237,7 +237,15 @@ export function createBatchWriter(
               kind: 'created',
               state: shown,
               message: messageOf(k),
-              data_json: null,
+              data_json: JSON.stringify({
+                recordCount: b.recordCount,
+                totalFen: b.totalFen,
+                mode,
+                part: k + 1,
+                of: prepared.length,
+                queued: state === 'queued',
+                pending,
+              }),
               actor,
             })
             .returning('id')

@@ -137,6 +137,7 @@ export function createGatewaySubmit(deps: ServiceDeps): GatewaySubmit {
           kind: 'cancelled',
           state: 'cancelled',
           message: `not sent: the request would be refused (${(err as Error).message})`,
+          data: { variant: 'not_sent' },
           actor: 'system',
         });
       });

@@ -155,7 +155,10 @@ export function createBatchApply(
         `${source ? `${source.kind} answer` : `notification ${n.notifyId}`} applied: ${n.successNum} record(s) refunded (${formatYuan(successFen)} yuan), ${failed} failed`,
         JSON.stringify({
           notificationId,
+          notifyId: n.notifyId,
           successNum: n.successNum,
+          successFen: formatYuan(successFen),
+          failed,
           ...(source ? { via: source.kind } : {}),
         }),
         'gateway',

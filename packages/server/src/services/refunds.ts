@@ -220,6 +220,7 @@ export function createRefundService(
           kind: 'resolved',
           state: patch.state,
           message: note ? `${messages[outcome]} — ${note}` : messages[outcome],
+          data: { outcome, ...(note ? { note } : {}) },
           actor,
         });
         await audit.record(

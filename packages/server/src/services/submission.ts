@@ -151,6 +151,7 @@ export function createSubmissionService(
         kind: 'submitted',
         state: 'submitted',
         message: 'sending to the gateway (nopwd)',
+        data: { variant: 'nopwd' },
         actor: 'system',
       });
       return { kind: 'claimed' as const, batch: await selectBatch(trx, started.batchNo) };
@@ -305,6 +306,7 @@ export function createSubmissionService(
             b.state === 'draft'
               ? 'password form handed to the operator’s browser (pwd); the result comes by notification'
               : 'password form rendered again for the operator’s browser',
+          data: { variant: b.state === 'draft' ? 'pwd' : 'pwd_again' },
           actor,
         });
         await audit.record({ actor, action: 'batch.submit_pwd', target: started.batchNo }, trx);

@@ -4,9 +4,16 @@
 import type { Hono } from 'hono';
 import { type ConsoleEnv, intQuery } from '../env.js';
 import { exportLinks } from '../export.js';
-import { h, pager, render, when } from '../ui.js';
+import type { Dict } from '../i18n.js';
+import { auditAction, h, pager, render, when } from '../ui.js';
 
 const PAGE_SIZE = 50;
+
+/** A target as stored; `N trades` (trades.register) in the page's language. */
+function auditTarget(t: Dict, target: string | null): string {
+  const m = /^([0-9]+) trades$/.exec(target ?? '');
+  return m ? t.ev.nTrades(Number(m[1])) : (target ?? '');
+}
 
 export function registerAudit(con: Hono<ConsoleEnv>): void {
   con.get('/audit', async (c) => {
@@ -29,7 +36,7 @@ ${exportLinks(t, 'audit', { actor })}</form>
         ? h`<tr><td colspan="6" class="empty">${t.noAudit}</td></tr>`
         : items.map((e) => {
             const details = e.details === null ? '' : JSON.stringify(e.details);
-            return h`<tr><td>${when(e.at)}</td><td class="small">${e.actor}</td><td class="mono small">${e.action}</td><td class="mono small">${e.target ?? ''}</td><td class="mono small">${e.ip ?? ''}</td><td class="mono small">${details.length > 160 ? `${details.slice(0, 160)}…` : details}</td></tr>`;
+            return h`<tr><td>${when(e.at)}</td><td class="small">${e.actor}</td><td class="small" data-action="${e.action}">${auditAction(t, e.action)}</td><td class="mono small">${auditTarget(t, e.target)}</td><td class="mono small">${e.ip ?? ''}</td><td class="small"><code>${details.length > 160 ? `${details.slice(0, 160)}…` : details}</code></td></tr>`;
           })
     }</tbody></table></div>
 ${pager(t, { page: pageNo, pageSize: PAGE_SIZE, total }, '/audit', { actor })}`;

@@ -21,7 +21,10 @@ import { gatewayFormCsp, randomToken } from '../security.js';
 import {
   can,
   csrf,
+  actorName,
   duration,
+  eventKind,
+  eventMessage,
   explainCode,
   type Flash,
   h,
@@ -32,6 +35,7 @@ import {
   render,
   resultBadge,
   stateBadge,
+  storedMessage,
   verdictBadge,
   when,
 } from '../ui.js';
@@ -237,6 +241,7 @@ function actions(c: CCtx, b: BatchDetail, inFlight: { batchNo: string | null; si
 /** The reconcile panel: the batch's refund_fastpay_query attempts and a "reconcile now" button. */
 function reconcilePanel(c: CCtx, b: BatchDetail, attempts: readonly ReconcileAttempt[]): Html {
   const t = c.get('t');
+  const lang = c.get('lang');
   const r = t.reconcile;
   const open =
     RECONCILE_STATES.includes(b.state) && !b.times.appliedAt && can(c, 'POST /batches/:batchNo/reconcile');
@@ -256,7 +261,7 @@ function reconcilePanel(c: CCtx, b: BatchDetail, attempts: readonly ReconcileAtt
       : attempts.map(
           (a) => h`<tr data-outcome="${a.outcome}"><td>${when(a.at)}</td><td class="small">${a.actor}</td>
 <td>${r.outcomes[a.outcome] ?? a.outcome}${a.code ? h` <span class="code code-bad">${a.code}</span>` : ''}</td>
-<td class="small">${a.message}${a.notificationId !== null ? h` <a href="/notifications/${a.notificationId}">#${a.notificationId}</a>` : ''}</td></tr>`,
+<td class="small">${storedMessage(t, lang, a.message, a.code)}${a.notificationId !== null ? h` <a href="/notifications/${a.notificationId}">#${a.notificationId}</a>` : ''}</td></tr>`,
         )
   }</tbody></table></div></div>`;
 }
@@ -314,7 +319,7 @@ ${steps(t, b)}
 </dl>
 ${
   b.gatewayCode
-    ? h`<div class="flash ${b.state === 'rejected' ? 'flash-error' : 'flash-warn'}" id="gateway-code"><strong>${t.gatewayAnswer}:</strong> ${explainCode(t, lang, b.gatewayCode)}${b.gatewayMessage ? h`<div class="small muted">${b.gatewayMessage}</div>` : ''}</div>`
+    ? h`<div class="flash ${b.state === 'rejected' ? 'flash-error' : 'flash-warn'}" id="gateway-code"><strong>${t.gatewayAnswer}:</strong> ${explainCode(t, lang, b.gatewayCode)}${storedMessage(t, lang, b.gatewayMessage, b.gatewayCode)}</div>`
     : ''
 }
 </div>
@@ -359,14 +364,14 @@ ${redoPanel(c, b)}
           (
             n,
           ) => h`<tr><td><a href="/notifications/${n.id}">${n.id}</a></td><td class="small mono">${n.kind}</td><td>${verdictBadge(t, n.verdict as never)}</td>
-<td>${n.reasonCode ? explainCode(t, lang, n.reasonCode, { advice: false }) : ''}${n.reason ? h`<div class="small muted">${n.reason}</div>` : ''}</td>
+<td>${n.reasonCode ? explainCode(t, lang, n.reasonCode, { advice: false }) : ''}${storedMessage(t, lang, n.reason, n.reasonCode)}</td>
 <td class="mono small">${n.notifyId ?? '—'}</td><td>${when(n.receivedAt)}</td><td>${when(n.appliedAt)}</td><td class="mono">${n.response}</td></tr>`,
         )
   }</tbody></table></div></div>
 <div class="card"><h2>${t.eventLog}</h2>
 <ol class="timeline">${b.events.map(
     (e) =>
-      h`<li><div class="meta">${when(e.at)} <span class="tag">${e.kind}</span>${e.state ? stateBadge(t, e.state as BatchState) : ''}<span>${e.actor}</span></div><div>${e.message}</div></li>`,
+      h`<li data-kind="${e.kind}"><div class="meta">${when(e.at)} <span class="tag">${eventKind(t, e.kind)}</span>${e.state ? stateBadge(t, e.state as BatchState) : ''}<span>${actorName(t, e.actor)}</span></div><div>${eventMessage(t, lang, e)}</div></li>`,
   )}</ol></div>`;
   return render(c, { title: t.batchTitle, active: 'batches', body, flash: notice }, status);
 }

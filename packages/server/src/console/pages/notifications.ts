@@ -7,7 +7,7 @@ import type { NotificationVerdict } from '../../db.js';
 import { ServiceError } from '../../errors.js';
 import { type ConsoleEnv, enumQuery, intQuery } from '../env.js';
 import { exportLinks } from '../export.js';
-import { explainCode, h, pager, render, verdictBadge, when } from '../ui.js';
+import { explainCode, h, pager, render, storedMessage, verdictBadge, when } from '../ui.js';
 
 const VERDICTS: readonly NotificationVerdict[] = ['accepted', 'duplicate', 'rejected'];
 const KINDS = ['batch_refund_notify', 'trade_status_sync'] as const;
@@ -51,7 +51,7 @@ ${exportLinks(t, 'notifications', { batch_no: batchNo, q, verdict, kind })}
 <td><a href="/notifications/${n.id}">${n.id}</a></td><td>${when(n.receivedAt)}</td><td class="small mono">${n.kind}</td>
 <td>${n.batchNo ? h`<a class="mono" href="/batches/${n.batchNo}">${n.batchNo}</a>` : ''}${n.tradeNo ? h`<div><a class="mono small" href="/trades/${n.tradeNo}">${n.tradeNo}</a></div>` : ''}</td>
 <td>${verdictBadge(t, n.verdict)}</td>
-<td>${n.reasonCode ? explainCode(t, lang, n.reasonCode, { advice: false }) : ''}${n.reason ? h`<div class="small muted">${n.reason}</div>` : ''}</td>
+<td>${n.reasonCode ? explainCode(t, lang, n.reasonCode, { advice: false }) : ''}${storedMessage(t, lang, n.reason, n.reasonCode)}</td>
 <td class="mono small">${n.notifyId ?? '—'}</td><td>${when(n.appliedAt)}</td><td class="mono">${n.response}</td><td class="mono small">${n.remoteAddr ?? '—'}</td></tr>`,
           )
     }</tbody></table></div>
@@ -78,7 +78,7 @@ ${pager(t, list, '/notifications', { batch_no: batchNo, q, verdict, kind })}`;
 <div><dt>${t.charset}</dt><dd class="mono">${n.charset ?? '—'}</dd></div>
 <div><dt>${t.from}</dt><dd class="mono">${n.remoteAddr ?? '—'}</dd></div>
 </dl>
-${n.reasonCode || n.reason ? h`<div class="flash ${n.verdict === 'rejected' ? 'flash-error' : 'flash-info'}">${n.reasonCode ? explainCode(t, lang, n.reasonCode) : ''}${n.reason ? h`<div class="small">${n.reason}</div>` : ''}</div>` : ''}
+${n.reasonCode || n.reason ? h`<div class="flash ${n.verdict === 'rejected' ? 'flash-error' : 'flash-info'}">${n.reasonCode ? explainCode(t, lang, n.reasonCode) : ''}${storedMessage(t, lang, n.reason, n.reasonCode)}</div>` : ''}
 </div>
 <div class="card"><h2>${t.parameters}</h2>
 ${
