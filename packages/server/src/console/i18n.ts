@@ -6,11 +6,13 @@
 import { en } from './i18n/en.js';
 import { enEvents } from './i18n/en-events.js';
 import { type EventsDict, zhEvents } from './i18n/zh-events.js';
+import { enTrust, type TrustDict, zhTrust } from './i18n/trust.js';
 import { type Dict as BaseDict, zh } from './i18n/zh.js';
 
 export type { EventData } from './i18n/zh-events.js';
 
-export type Dict = BaseDict & { ev: EventsDict };
+/** `tr`: texts of issue 13 point 10 (i18n/trust.ts). */
+export type Dict = BaseDict & { ev: EventsDict; tr: TrustDict };
 
 export type Lang = 'zh-CN' | 'en';
 export const LANGS: readonly Lang[] = ['zh-CN', 'en'];
@@ -20,8 +22,8 @@ export function isLang(v: string): v is Lang {
 }
 
 const DICTS: Record<Lang, Dict> = {
-  'zh-CN': { ...zh, ev: zhEvents },
-  en: { ...en, ev: enEvents },
+  'zh-CN': { ...zh, ev: zhEvents, tr: zhTrust },
+  en: { ...en, ev: enEvents, tr: enTrust },
 };
 
 export function dictionary(lang: Lang): Dict {
