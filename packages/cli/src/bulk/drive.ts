@@ -23,7 +23,8 @@ const TERMINAL: ReadonlySet<BatchState> = new Set(['finished', 'rejected', 'canc
 export type RunEnd =
   | { kind: 'complete' }
   | { kind: 'outcome_unknown'; batchNo: string; code: string; message: string }
-  | { kind: 'timeout'; batchNo: string; state: BatchState }
+  /** `confirmed` (pwd, still submitted): whether the gateway has the batch, i.e. the form was confirmed. */
+  | { kind: 'timeout'; batchNo: string; state: BatchState; confirmed?: boolean }
   | { kind: 'interrupted' }
   /** The two-person rule: these batches wait for an approver other than the run's actor; nothing more is sent. */
   | { kind: 'awaiting_approval'; batchNos: string[] };
@@ -289,8 +290,17 @@ export async function drive(ctx: DriveContext): Promise<RunEnd> {
       progress.update(counts, `waiting for the notification of ${b.batch_no}`);
     }
 
-    if (Date.now() - lastChange > ctx.timeoutMs)
-      return { kind: 'timeout', batchNo: b.batch_no, state: b.state };
+    if (Date.now() - lastChange > ctx.timeoutMs) {
+      // A pwd batch is `submitted` until its notification: ask whether the operator ever confirmed the form.
+      const q = mode === 'pwd' && b.state === 'submitted' ? await queryBatch(ctx, b.batch_no) : null;
+      const confirmed = q === 'found' ? true : q === 'not-found' ? false : undefined;
+      return {
+        kind: 'timeout',
+        batchNo: b.batch_no,
+        state: b.state,
+        ...(confirmed === undefined ? {} : { confirmed }),
+      };
+    }
     if (b.state === 'accepted' || b.state === 'submitted') {
       // The gateway has the batch: until its notification, this process has nothing to send. Do the work that
       // is off the critical path now (report lines of finished batches, a collection), while the gateway works.

@@ -88,9 +88,18 @@ export function exitCodeOf(end: RunEnd, summary: Summary): number {
           : EXIT.pending;
 }
 
+/**
+ * The final state wins: a timeout whose batch finished before the report was written (no line pending) is a
+ * complete run, not STOPPED (issue 13 point 10).
+ */
+export function finalEnd(end: RunEnd, summary: Summary): RunEnd {
+  return end.kind === 'timeout' && summary.pending.lines === 0 ? { kind: 'complete' } : end;
+}
+
 /** Prints the outcome of a run and returns its exit code. */
 export function printOutcome(io: Io, o: RunOutcome, json: boolean): number {
-  const { end, summary } = o;
+  const { summary } = o;
+  const end = finalEnd(o.end, summary);
   const exitCode = exitCodeOf(end, summary);
   const next =
     end.kind === 'outcome_unknown'
@@ -144,7 +153,9 @@ export function printOutcome(io: Io, o: RunOutcome, json: boolean): number {
   } else if (end.kind === 'timeout') {
     io.stdout(
       `\nSTOPPED: no result for batch ${end.batchNo} (${end.state}) within --timeout; ${summary.pending.lines} line(s) pending.\n` +
-        `Is the notify endpoint (${o.notifyUrl}) served? Run the same command again (with --serve, or with \`alirefund serve\` running) to resume.\n`,
+        (o.mode === 'pwd' && end.state === 'submitted' && end.confirmed === false
+          ? `The batch was never confirmed on Alipay's page (the password form): confirm it there, then run the same command again to resume.\n`
+          : `It was ${o.mode === 'pwd' ? (end.confirmed === true || end.state === 'accepted' ? "confirmed on Alipay's page" : "sent (confirmed on Alipay's page or not: the gateway could not be asked)") : end.state === 'submitted' ? 'sent' : 'accepted'} but no notification came: is the notify endpoint (${o.notifyUrl}) served? Run the same command again (with --serve, or with \`alirefund serve\` running) to resume.\n`),
     );
   } else if (end.kind === 'awaiting_approval') {
     io.stdout(
