@@ -77,11 +77,27 @@ describe('console: what the operator is asked to trust', () => {
       [`amount.${B}`, '10.01'],
     ];
     const zh = await b.post('/refunds/preview?lang=zh-CN', fields);
-    expect(confirmOf(zh)).toBe('确认创建退款批次并提交到支付宝？共 2 笔，退款总额 1244.57 元。');
+    expect(confirmOf(zh)).toBe('确认创建退款批次并提交到支付宝？共 2 笔，退款总额 1,244.57 元。');
     const en = await b.post('/refunds/preview?lang=en', fields);
     expect(confirmOf(en)).toBe(
-      'Create the refund batches and submit them to Alipay? 2 record(s), 1244.57 yuan in total.',
+      'Create the refund batches and submit them to Alipay? 2 record(s), 1,244.57 yuan in total.',
     );
     await b.get('/dashboard?lang=zh-CN');
+  });
+
+  it('amounts shown to operators have thousands separators (trade page and preview total)', async () => {
+    const page = await b.get(`/trades/${A}`);
+    expect(page.html).toContain('1,234.56');
+    const pv = await b.post('/refunds/preview', [
+      ['from', 'list'],
+      ['t', A],
+      ['t', B],
+      [`amount.${A}`, '1234.56'],
+      [`amount.${B}`, '10.01'],
+    ]);
+    expect(totalOf(pv)).toBe('1,244.57');
+    // What is typed and what is sent stay plain: the amount field and detail_data.
+    expect(pv.html).toContain(`value="1234.56"`);
+    expect(pv.html).toContain(`${A}^1234.56^`);
   });
 });

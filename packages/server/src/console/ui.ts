@@ -22,7 +22,12 @@ export function h(strings: TemplateStringsArray, ...values: unknown[]): Html {
 /** Integer fen as `12.50` (yuan), in a span that lines up in tables. */
 export function money(fen: number | null | undefined): Html {
   if (fen === null || fen === undefined) return h`<span class="muted">—</span>`;
-  return h`<span class="num">${formatYuan(fen)}</span>`;
+  return h`<span class="num">${displayYuan(fen)}</span>`;
+}
+
+/** Yuan for operators' eyes, with thousands separators (1,234.56); stored and sent amounts stay integer fen. */
+export function displayYuan(fen: number): string {
+  return formatYuan(fen).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 
 /** An ISO-8601 instant as Beijing time `yyyy-MM-dd HH:mm:ss`, or a dash. */

@@ -18,6 +18,7 @@ import { actorOf, type CCtx, type ConsoleEnv, enumQuery, type Form, intQuery, re
 import type { Dict, Lang } from '../i18n.js';
 import {
   csrf,
+  displayYuan,
   explainCode,
   type Flash,
   h,
@@ -515,7 +516,7 @@ ${csrf(c)}
 ${sel.fromPicks ? h`<input type="hidden" name="picks" value="1">` : ''}
 <div class="kpis">
 <div class="kpi"><div class="label">${t.tradesSelected}</div><div class="value" id="preview-count">${sel.items.length}</div></div>
-<div class="kpi"><div class="label">${t.totalRefund}</div><div class="value" id="preview-total">${formatYuan(totalFen)}</div><div class="sub">${byIndex.size > 0 ? t.tr.totalExcludes(byIndex.size) : t.yuan}</div></div>
+<div class="kpi"><div class="label">${t.totalRefund}</div><div class="value" id="preview-total">${displayYuan(totalFen)}</div><div class="sub">${byIndex.size > 0 ? t.tr.totalExcludes(byIndex.size) : t.yuan}</div></div>
 ${withRoyalty ? h`<div class="kpi"><div class="label">${t.royaltyTotal}</div><div class="value" id="preview-royalty-total">${formatYuan(royaltyFen)}</div><div class="sub">${t.yuan}</div></div>` : ''}
 <div class="kpi"><div class="label">${t.batchesPlanned}</div><div class="value" id="preview-batches">${preview.batches.length}</div><div class="sub">${t.batchSizeIs(sel.batchSize)}</div></div>
 <div class="kpi${ok ? '' : ' warn'}"><div class="label">${t.issues}</div><div class="value" id="preview-issue-count">${preview.issues.length}</div></div>
@@ -575,7 +576,7 @@ ${
 <div class="hint">${t.batchSizeHint}</div></div>
 <div class="actions">
 <button type="submit" class="btn" formaction="/refunds/preview" id="update-preview">${t.updatePreview}</button>
-<button type="submit" class="btn btn-primary" formaction="/refunds" id="submit-refund"${ok ? '' : ' disabled'} data-confirm="${t.tr.confirmSubmitN(sel.items.length, formatYuan(totalFen))}">${t.submitRefund}</button>
+<button type="submit" class="btn btn-primary" formaction="/refunds" id="submit-refund"${ok ? '' : ' disabled'} data-confirm="${t.tr.confirmSubmitN(sel.items.length, displayYuan(totalFen))}">${t.submitRefund}</button>
 <a class="btn btn-ghost" href="/trades">${t.backToTrades}</a>
 </div>
 ${ok ? '' : h`<p class="muted small">${t.fixIssuesFirst}</p>`}
