@@ -150,8 +150,28 @@ export function resultPage(d: ResultPageData): HtmlEscapedString {
       d.notifyUrl
         ? h`退款结果将通过服务器异步通知 (batch_refund_notify) 发送到 ${d.notifyUrl}。`
         : h`请求中没有 notify_url，因此不会发送异步通知。`
-    }</p>`,
+    }</p>${(() => {
+      const back = consoleLink(d.notifyUrl, d.batchNo);
+      return back
+        ? h`<p><a id="back-to-console" href="${back}">返回商户退款控制台（批次 ${d.batchNo}）</a></p>`
+        : '';
+    })()}`,
   );
+}
+
+/**
+ * The way back after the password page (the interface has no return_url): the merchant's console at the
+ * notify_url's origin, on this batch's page, when the notify_url is an http(s) URL.
+ */
+export function consoleLink(notifyUrl: string | null, batchNo: string): string | null {
+  if (!notifyUrl) return null;
+  try {
+    const u = new URL(notifyUrl);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') return null;
+    return `${u.origin}/batches/${encodeURIComponent(batchNo)}`;
+  } catch {
+    return null;
+  }
 }
 
 /** A plain message page (expired or already confirmed batches, refused confirmations). */
