@@ -100,4 +100,17 @@ describe('console: what the operator is asked to trust', () => {
     expect(pv.html).toContain(`value="1234.56"`);
     expect(pv.html).toContain(`${A}^1234.56^`);
   });
+
+  it("the dashboard's recent batches keep their time on one line (not cut off)", async () => {
+    const res = await s.server.services.refunds.createBatches([{ tradeNo: B, amountFen: 100, reason: 'x' }], {
+      mode: 'pwd',
+      actor: 'test',
+      queue: false,
+    });
+    expect(res.issues).toEqual([]);
+    const dash = await b.get('/dashboard');
+    expect(dash.html).toMatch(
+      /<td class="nowrap recent-when"><time datetime="[^"]+">\d{4}-\d\d-\d\d \d\d:\d\d:\d\d<\/time><\/td>/,
+    );
+  });
 });

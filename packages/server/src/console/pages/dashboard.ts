@@ -137,7 +137,7 @@ ${
         ? h`<tr><td class="empty">${t.noBatches}</td></tr>`
         : recent.items.map(
             (b) =>
-              h`<tr><td class="nowrap"><a class="mono small" href="/batches/${b.batchNo}">${b.batchNo}</a></td><td>${stateBadge(t, b.state)}</td><td class="num">${money(b.totalFen)}</td><td>${when(b.createdAt)}</td></tr>`,
+              h`<tr><td class="nowrap"><a class="mono small" href="/batches/${b.batchNo}">${b.batchNo}</a></td><td>${stateBadge(t, b.state)}</td><td class="num">${money(b.totalFen)}</td><td class="nowrap recent-when">${when(b.createdAt)}</td></tr>`,
           )
     }</tbody></table></div></div>
 </div>`;
