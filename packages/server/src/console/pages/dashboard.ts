@@ -38,7 +38,6 @@ export function registerDashboard(con: Hono<ConsoleEnv>): void {
     const labels = perDay.map((d) => d.day.slice(5));
     const today = perDay.at(-1);
     const totalRefunded = perDay.reduce((s, d) => s + d.refundedFen, 0);
-    const totalRecords = perDay.reduce((s, d) => s + d.records, 0);
     const succeeded = perDay.reduce((s, d) => s + d.succeeded, 0);
     const failed = perDay.reduce((s, d) => s + d.failed, 0);
     const rate = stats.successRate;
@@ -52,7 +51,7 @@ export function registerDashboard(con: Hono<ConsoleEnv>): void {
     )}</div>
 <div class="kpis">
 <div class="kpi"><div class="label">${t.refundedToday}</div><div class="value" id="kpi-today">${formatYuan(today?.refundedFen ?? 0)}</div><div class="sub">${t.yuan} · ${t.nRecords(today?.succeeded ?? 0)}</div></div>
-<div class="kpi"><div class="label">${t.refundedInWindow(days)}</div><div class="value">${formatYuan(totalRefunded)}</div><div class="sub">${t.yuan} · ${t.nRecords(totalRecords)}</div></div>
+<div class="kpi"><div class="label">${t.refundedInWindow(days)}</div><div class="value">${formatYuan(totalRefunded)}</div><div class="sub">${t.yuan} · ${t.nRecords(succeeded)}</div></div>
 <div class="kpi"><div class="label">${t.successRate}</div><div class="value" id="kpi-success">${rate === null ? '—' : `${(rate * 100).toFixed(1)}%`}</div><div class="sub">${t.finishedRecords}</div></div>
 <a class="kpi" href="/batches?state=open"><div class="label">${t.openBatches}</div><div class="value" id="kpi-open">${stats.openBatches}</div><div class="sub">${inFlight.batchNo ? h`${t.inFlight}: <span class="mono">${inFlight.batchNo}</span>` : t.queueFree}</div></a>
 <a class="kpi${stats.needsAttention + stats.failedOutstanding > 0 ? ' warn' : ''}" href="${stats.needsAttention === 0 && stats.failedOutstanding > 0 ? '/failed' : '/batches?state=needs_attention'}"><div class="label">${t.needsAttention}</div><div class="value" id="kpi-attention" data-batches="${stats.needsAttention}" data-failed="${stats.failedOutstanding}">${stats.needsAttention + stats.failedOutstanding}</div><div class="sub">${stats.failedOutstanding > 0 ? t.work.attentionSub(stats.needsAttention, stats.failedOutstanding) : t.needsAttentionSub}</div></a>
