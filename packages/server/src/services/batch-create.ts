@@ -163,6 +163,19 @@ export function createBatchWriter(
     );
     const state: BatchState = pending ? 'draft' : queue && mode === 'nopwd' ? 'queued' : 'draft';
     const shown: BatchState = pending ? 'awaiting_approval' : state;
+    // the facts of the 'created' event: stored (data_json) and returned alike, rendered by the console's catalogue
+    const createdFacts = (k: number) => {
+      const b = prepared[k]!;
+      return {
+        recordCount: b.recordCount,
+        totalFen: b.totalFen,
+        mode,
+        part: k + 1,
+        of: prepared.length,
+        queued: state === 'queued',
+        pending,
+      };
+    };
     const messageOf = (k: number) => {
       const b = prepared[k]!;
       return `batch created with ${b.recordCount} record(s), ${formatYuan(b.totalFen)} yuan, ${mode}${prepared.length > 1 ? ` (part ${k + 1} of ${prepared.length})` : ''}${state === 'queued' ? '; queued for submission' : ''}${pending ? '; awaiting approval by a second person (an approver or admin other than its creator)' : ''}`;
@@ -237,15 +250,7 @@ export function createBatchWriter(
               kind: 'created',
               state: shown,
               message: messageOf(k),
-              data_json: JSON.stringify({
-                recordCount: b.recordCount,
-                totalFen: b.totalFen,
-                mode,
-                part: k + 1,
-                of: prepared.length,
-                queued: state === 'queued',
-                pending,
-              }),
+              data_json: JSON.stringify(createdFacts(k)),
               actor,
             })
             .returning('id')
@@ -334,7 +339,7 @@ export function createBatchWriter(
               kind: 'created',
               state: shown,
               message: messageOf(k),
-              data: null,
+              data: createdFacts(k),
               actor,
             },
           ],
