@@ -40,6 +40,20 @@ export type BatchState =
   | 'resubmit_manually'
   | 'cancelled';
 
+/** Every batch state, in the order the console lists them (filters, exports). */
+export const BATCH_STATES: readonly BatchState[] = [
+  'awaiting_approval',
+  'draft',
+  'queued',
+  'submitted',
+  'accepted',
+  'finished',
+  'rejected',
+  'needs_attention',
+  'resubmit_manually',
+  'cancelled',
+];
+
 /** States in which a batch still reserves its trades (no other batch may take them). */
 export const OPEN_STATES: readonly BatchState[] = [
   'awaiting_approval',

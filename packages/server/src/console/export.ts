@@ -9,7 +9,7 @@
 import { formatYuan, isKnownCode, lookupCode } from '@alirefund/protocol';
 import ExcelJS from 'exceljs';
 import type { Hono } from 'hono';
-import type { BatchState, NotificationVerdict, RefundMode, TradeStatus } from '../db.js';
+import { BATCH_STATES, type NotificationVerdict, type RefundMode, type TradeStatus } from '../db.js';
 import { nowMs } from '../context.js';
 import { ServiceError } from '../errors.js';
 import type { CCtx, ConsoleEnv } from './env.js';
@@ -35,18 +35,6 @@ interface ListSpec<T> {
   rows: (c: CCtx) => AsyncGenerator<T[]>;
 }
 
-const BATCH_STATES: readonly BatchState[] = [
-  'awaiting_approval',
-  'draft',
-  'queued',
-  'submitted',
-  'accepted',
-  'finished',
-  'rejected',
-  'needs_attention',
-  'resubmit_manually',
-  'cancelled',
-];
 const VERDICTS: readonly NotificationVerdict[] = ['accepted', 'duplicate', 'rejected'];
 const TRADE_FILTERS = ['refundable', 'paid', 'partially_refunded', 'fully_refunded'] as const;
 

@@ -7,7 +7,7 @@
 import { formatYuan } from '@alirefund/protocol';
 import type { Hono } from 'hono';
 import type { ConsoleContext } from '../../context.js';
-import type { BatchState, RefundMode } from '../../db.js';
+import { BATCH_STATES as STATES, type BatchState, type RefundMode } from '../../db.js';
 import { ServiceError } from '../../errors.js';
 import { RECONCILE_STATES, type ReconcileAttempt } from '../../services/reconcile.js';
 import type { BatchDetail, BatchSummary, Resolution } from '../../services/refunds.js';
@@ -41,18 +41,6 @@ import {
 } from '../ui.js';
 import { redoPanel } from './failed.js';
 
-const STATES: readonly BatchState[] = [
-  'awaiting_approval',
-  'draft',
-  'queued',
-  'submitted',
-  'accepted',
-  'finished',
-  'rejected',
-  'needs_attention',
-  'resubmit_manually',
-  'cancelled',
-];
 const BATCH_NO_RE = /^[0-9A-Za-z]{1,64}$/;
 
 /** Runs the nopwd queue now and waits for it (bounded by the gateway timeout); errors are logged. */
