@@ -4,7 +4,8 @@
 //   bare     node:http answering `success` (the ceiling)
 //   minimal  the baseline of issue 11: node:http, URLSearchParams, MD5 sign check, one better-sqlite3 row per
 //            delivery in one WAL transaction
-//   server   alirefund's merchant server (@alirefund/server) behind @hono/node-server
+//   server   alirefund's merchant server (@alirefund/server) behind @hono/node-server, with its node:http
+//            notification route first, as `alirefund serve`
 // The parent talks over IPC: {port} when listening; reset / stats / cpu / stop.
 import { createHash } from 'node:crypto';
 import { createServer as createHttpServer } from 'node:http';
@@ -72,8 +73,22 @@ async function startAlirefund() {
     background: false,
     console: false,
   });
+  // As `alirefund serve` does: the notification endpoints on node:http (`nodeRoute`), everything else to Hono.
+  // BENCH_NODE_ROUTE=off hands every request to Hono, to compare.
+  const route = process.env.BENCH_NODE_ROUTE === 'off' ? () => false : app.nodeRoute;
   const server = await new Promise((resolve) => {
-    const s = serve({ fetch: app.app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
+    const s = serve(
+      {
+        fetch: app.app.fetch,
+        port: 0,
+        hostname: '127.0.0.1',
+        createServer: (options, listener) =>
+          createHttpServer(options, (req, res) => {
+            if (!route(req, res)) listener(req, res);
+          }),
+      },
+      () => resolve(s),
+    );
   });
   return {
     server,

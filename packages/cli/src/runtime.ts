@@ -1,6 +1,7 @@
 /**
  * Process-level plumbing shared by the long-running commands: listening, logging, shutdown.
  */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { type ServerType, serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import pino from 'pino';
@@ -42,8 +43,19 @@ export interface Listening {
   drain(timeoutMs: number): Promise<boolean>;
 }
 
-/** Serves a Hono app on host:port (0 = any free port). @throws CliError when the port is taken. */
-export async function listen(app: Hono, port: number, host = '127.0.0.1'): Promise<Listening> {
+/** A node:http route tried before the app (true: it answered the request). */
+export type NodeRoute = (req: IncomingMessage, res: ServerResponse) => boolean;
+
+/**
+ * Serves a Hono app on host:port (0 = any free port); `route` (e.g. the merchant server's notification
+ * endpoints) sees each request first. @throws CliError when the port is taken.
+ */
+export async function listen(
+  app: Hono,
+  port: number,
+  host = '127.0.0.1',
+  route?: NodeRoute,
+): Promise<Listening> {
   return new Promise((resolve, reject) => {
     let server: ServerType | undefined;
     const onError = (e: NodeJS.ErrnoException) =>
@@ -52,7 +64,16 @@ export async function listen(app: Hono, port: number, host = '127.0.0.1'): Promi
           ? new CliError(`port ${port} on ${host} is already in use; choose another with --port`)
           : new CliError(`cannot listen on ${host}:${port}: ${e.message}`),
       );
-    server = serve({ fetch: app.fetch, port, hostname: host }, (info) => {
+    const withRoute =
+      route === undefined
+        ? {}
+        : {
+            createServer: ((options: object, listener: (req: IncomingMessage, res: ServerResponse) => void) =>
+              createServer(options, (req, res) => {
+                if (!route(req, res)) listener(req, res);
+              })) as unknown as typeof createServer,
+          };
+    server = serve({ fetch: app.fetch, port, hostname: host, ...withRoute }, (info) => {
       server?.off('error', onError);
       const url = `http://${host.includes(':') ? `[${host}]` : host}:${info.port}`;
       const s = server as unknown as {

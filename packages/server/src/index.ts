@@ -31,6 +31,7 @@ export * from './db.js';
 export { ERROR_CODES, type ErrorCode, type ItemIssue, ServiceError } from './errors.js';
 export { type Logger, silentLogger } from './log.js';
 export { MIGRATION_NAMESPACE, serverMigrations } from './schema.js';
+export type { NodeRoute } from './http/notify-node.js';
 export { type AlirefundServer, type CreateServerDeps, createServer } from './server.js';
 export * from './services/index.js';
 export { MAX_REFUNDS_PER_TRADE } from './services/trades.js';

@@ -10,7 +10,8 @@ import type { ConsoleContext, ServiceDeps } from './context.js';
 import type { ServerDatabase, ServerDB } from './db.js';
 import { mountApi } from './http/api.js';
 import { mountResponseHeaders } from './http/client.js';
-import { mountNotify } from './http/notify.js';
+import { createNotifyEndpoint, mountNotify } from './http/notify.js';
+import { createNotifyNodeRoute, type NodeRoute } from './http/notify-node.js';
 import { mountOps, mountRequestTracking, readiness, type Traffic } from './http/ops.js';
 import { type Logger, silentLogger } from './log.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
@@ -44,6 +45,11 @@ export interface AlirefundServer {
   settings: ServerSettings;
   database: ServerDatabase;
   metrics: ServerMetrics;
+  /**
+   * The notification endpoints on node:http, without Hono's Request/Response objects: call it first in a
+   * `node:http` request listener and hand the request to `app.fetch` when it returns false.
+   */
+  nodeRoute: NodeRoute;
   /** Requests being handled now, and whether {@link AlirefundServer.drain} was called. */
   readonly traffic: Readonly<Traffic>;
   /** The checks of `GET /readyz`. */
@@ -91,7 +97,8 @@ export async function createServer(deps: CreateServerDeps): Promise<AlirefundSer
     mountResponseHeaders(app, settings);
     mountRequestTracking(app, ops);
     mountOps(app, ops);
-    mountNotify(app, services.notifications, log, metrics);
+    const notifyEndpoint = createNotifyEndpoint(services.notifications, log, metrics);
+    mountNotify(app, notifyEndpoint);
     mountApi(app, services, log);
     // Loaded only when used, so that the API and notify endpoints never depend on the console's modules.
     const mount =
@@ -106,6 +113,7 @@ export async function createServer(deps: CreateServerDeps): Promise<AlirefundSer
       settings,
       database,
       metrics,
+      nodeRoute: createNotifyNodeRoute(notifyEndpoint, ops, settings),
       traffic,
       readiness: () => readiness(ops),
       drain() {

@@ -2,7 +2,12 @@
  * Test fixtures: a stub gateway on a real socket (notify_verify + nopwd), signed notifications, servers over the
  * store's test databases, and the real sandbox with a server on real sockets ({@link useSandboxServer}).
  */
-import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import {
@@ -18,7 +23,13 @@ import type { Dialect } from '@alirefund/store';
 import { openTestDatabase, type TestDatabase } from '@alirefund/store/testing';
 import { Hono } from 'hono';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
-import { type AlirefundServer, createServer, makeSettings, type ServerDB } from '../src/index.js';
+import {
+  type AlirefundServer,
+  createServer,
+  makeSettings,
+  type NodeRoute,
+  type ServerDB,
+} from '../src/index.js';
 
 export const PARTNER = '2088101122136241';
 export const KEY = 'abcdefghijklmnopqrstuvwxyz012345';
@@ -187,10 +198,22 @@ export function useTestServer(
   return t;
 }
 
-/** Serves a Hono app on a real socket (port 0). */
-export async function listen(app: Hono): Promise<{ url: string; close(): Promise<void> }> {
+/**
+ * Serves a Hono app on a real socket (port 0); `route` (the server's `nodeRoute`, as `alirefund serve` has it)
+ * sees each request first.
+ */
+export async function listen(app: Hono, route?: NodeRoute): Promise<{ url: string; close(): Promise<void> }> {
+  const createServer =
+    route === undefined
+      ? {}
+      : {
+          createServer: ((options: object, listener: (req: IncomingMessage, res: ServerResponse) => void) =>
+            createHttpServer(options, (req, res) => {
+              if (!route(req, res)) listener(req, res);
+            })) as unknown as typeof createHttpServer,
+        };
   return new Promise((resolve) => {
-    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
+    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1', ...createServer }, (info) => {
       resolve({
         url: `http://127.0.0.1:${info.port}`,
         close: () =>

@@ -40,7 +40,7 @@ describe('what unauthenticated callers may store', () => {
 
   it('100 forged 256 KB bodies grow the database by < 2 MB; a genuine notification sent during the flood is applied', async () => {
     const { batchNo, trades } = await draftBatch(t.server, 2, 300, 'nopwd');
-    const http = await listen(t.app);
+    const http = await listen(t.app, t.server.nodeRoute);
     try {
       const size = await fileBytes();
       const before = size();
@@ -103,7 +103,7 @@ describe('what unauthenticated callers may store', () => {
 
   it('refuses a body over 256 KB with a clear 413, stores nothing, and still takes the next delivery', async () => {
     const { batchNo, trades } = await draftBatch(t.server, 1, 300, 'nopwd');
-    const http = await listen(t.app);
+    const http = await listen(t.app, t.server.nodeRoute);
     try {
       const body = forged(batchNo, trades[0]!, 1, MAX_NOTIFY_BODY + 1);
       const res = await fetch(`${http.url}/alipay/notify`, {

@@ -145,7 +145,7 @@ export async function startDemo(opts: DemoOptions, io: Io): Promise<RunningDemo>
   if (reg.issues.length > 0)
     throw new CliError(`demo trades could not be registered: ${reg.issues[0]?.message ?? ''}`);
   mirrorImports(server, sandbox, io);
-  const serverHttp = await listen(server.app, port);
+  const serverHttp = await listen(server.app, port, undefined, server.nodeRoute);
 
   const env: Record<string, string> = {
     ALIPAY_PARTNER: DEMO_PARTNER,

@@ -31,7 +31,7 @@ export async function runServe(opts: ServeOptions, io: Io): Promise<number> {
   const log = createLogger();
   const server = await createServer({ settings, log });
   try {
-    const http = await listen(server.app, port, opts.host);
+    const http = await listen(server.app, port, opts.host, server.nodeRoute);
     const metricsHttp =
       settings.metricsPort === undefined
         ? undefined

@@ -67,10 +67,25 @@ export function isHttpsRequest(
   c: Context,
   settings: Pick<ServerSettings, 'trustedProxies' | 'publicUrl'>,
 ): boolean {
-  if (new URL(c.req.url).protocol === 'https:') return true;
+  return isHttps(
+    new URL(c.req.url).protocol === 'https:',
+    remoteAddress(c),
+    c.req.header('x-forwarded-proto'),
+    settings,
+  );
+}
+
+/** {@link isHttpsRequest} from the parts: the connection's own scheme, the socket's peer, X-Forwarded-Proto. */
+export function isHttps(
+  secure: boolean,
+  peer: string | null,
+  forwardedProto: string | undefined,
+  settings: Pick<ServerSettings, 'trustedProxies' | 'publicUrl'>,
+): boolean {
+  if (secure) return true;
   if (settings.publicUrl.startsWith('https:')) return true;
-  if (!isTrustedProxy(remoteAddress(c), settings.trustedProxies)) return false;
-  return c.req.header('x-forwarded-proto')?.split(',')[0]?.trim().toLowerCase() === 'https';
+  if (!isTrustedProxy(peer, settings.trustedProxies)) return false;
+  return forwardedProto?.split(',')[0]?.trim().toLowerCase() === 'https';
 }
 
 /** One year; no includeSubDomains (other hosts of the domain are not ours to decide). */

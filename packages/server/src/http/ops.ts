@@ -42,27 +42,47 @@ function routeOf(c: Context): string {
   return route === '*' || route === '/*' ? 'unmatched' : route;
 }
 
-/** Request ids, access log, latency metrics and the in-flight count: mount before every other route. */
-export function mountRequestTracking(app: Hono, deps: OpsDeps): void {
+/** One request being handled: its id, and `end` to call once it is answered. */
+export interface TrackedRequest {
+  reqId: string;
+  /** Leaves the in-flight count; records the latency metric and (except for the probes) the access line. */
+  end(route: string, status: number): void;
+}
+
+/** Starts tracking a request (counted in flight until `end`); `idHeader` is its X-Request-Id, if any. */
+export function trackRequest(
+  deps: Pick<OpsDeps, 'metrics' | 'log' | 'traffic'>,
+  method: string,
+  idHeader: string | undefined | null,
+): TrackedRequest {
   const { metrics, log, traffic } = deps;
-  app.use('*', async (c, next) => {
-    const reqId = requestIdFrom(c.req.header('x-request-id'));
-    const started = performance.now();
-    traffic.inFlight++;
-    try {
-      await runWithRequestId(reqId, next);
-    } finally {
+  const reqId = requestIdFrom(idHeader);
+  const started = performance.now();
+  traffic.inFlight++;
+  return {
+    reqId,
+    end(route, status) {
       traffic.inFlight--;
       const seconds = (performance.now() - started) / 1000;
-      const status = c.res.status;
-      const route = routeOf(c);
-      metrics.httpRequest(c.req.method, route, status, seconds);
-      c.res.headers.set('x-request-id', reqId);
+      metrics.httpRequest(method, route, status, seconds);
       if (route !== '/healthz' && route !== '/readyz' && route !== '/metrics') {
-        const line = { reqId, method: c.req.method, route, status, ms: Math.round(seconds * 10000) / 10 };
+        const line = { reqId, method, route, status, ms: Math.round(seconds * 10000) / 10 };
         if (status >= 500) log.error(line, 'request');
         else log.info(line, 'request');
       }
+    },
+  };
+}
+
+/** Request ids, access log, latency metrics and the in-flight count: mount before every other route. */
+export function mountRequestTracking(app: Hono, deps: OpsDeps): void {
+  app.use('*', async (c, next) => {
+    const t = trackRequest(deps, c.req.method, c.req.header('x-request-id'));
+    try {
+      await runWithRequestId(t.reqId, next);
+    } finally {
+      t.end(routeOf(c), c.res.status);
+      c.res.headers.set('x-request-id', t.reqId);
     }
   });
 }
