@@ -4,7 +4,8 @@
  * how it reads its rows from the same query parameters as its page, so an export honours the page's filters.
  *
  * Routes: `GET /export/{list}.{csv|xlsx}?<the list's filters>`, list ∈ batches, records (`batch_no`, optional
- * `failed=1`), failed (optional `batch_no`, `outstanding=1`), notifications, audit, trades.
+ * `failed=1`), failed (optional `batch_no`, `outstanding=1`), notifications, audit, trades (trades and batches
+ * also `from` / `to`, Beijing days; a bad day answers 400).
  */
 import { formatYuan, isKnownCode, lookupCode } from '@alirefund/protocol';
 import ExcelJS from 'exceljs';
@@ -12,6 +13,7 @@ import type { Hono } from 'hono';
 import { BATCH_STATES, type NotificationVerdict, type RefundMode, type TradeStatus } from '../db.js';
 import { nowMs } from '../context.js';
 import { ServiceError } from '../errors.js';
+import { dateFilter } from './date-filter.js';
 import type { CCtx, ConsoleEnv } from './env.js';
 import type { Dict, Lang } from './i18n.js';
 import { can, h, type Html, href } from './ui.js';
@@ -35,6 +37,8 @@ interface ListSpec<T> {
   rows: (c: CCtx) => AsyncGenerator<T[]>;
 }
 
+/** The lists with a date range (`from` / `to`, Beijing days). */
+const DATED = new Set(['trades', 'batches']);
 const VERDICTS: readonly NotificationVerdict[] = ['accepted', 'duplicate', 'rejected'];
 const TRADE_FILTERS = ['refundable', 'paid', 'partially_refunded', 'fully_refunded'] as const;
 
@@ -94,8 +98,10 @@ const batches: ListSpec<
     const state = pick(c, 'state', [...BATCH_STATES, 'open'] as const);
     const mode = pick(c, 'mode', ['pwd', 'nopwd'] as const) as RefundMode | undefined;
     const text = q(c, 'q', 64);
+    const { range } = dateFilter(c);
     return paged((page) =>
       svc(c).refunds.listBatches({
+        ...range,
         ...(state !== undefined ? { state } : {}),
         ...(mode !== undefined ? { mode } : {}),
         ...(text !== '' ? { q: text } : {}),
@@ -252,8 +258,10 @@ const trades: ListSpec<Awaited<ReturnType<ReturnType<typeof svc>['trades']['list
     const text = q(c, 'q');
     const status = pick(c, 'status', TRADE_FILTERS);
     const royalty = pick(c, 'royalty', ['yes', 'no'] as const);
+    const { range } = dateFilter(c);
     return paged((page) =>
       svc(c).trades.list({
+        ...range,
         ...(text !== '' ? { q: text } : {}),
         ...(status !== undefined ? { status } : {}),
         ...(royalty !== undefined ? { hasRoyalty: royalty === 'yes' } : {}),
@@ -354,6 +362,9 @@ export function registerExport(con: Hono<ConsoleEnv>): void {
     if (!spec) return c.notFound();
     // Each list's export needs what its page needs (the audit log is not for every role).
     if (name === 'audit' && !can(c, 'GET /audit')) return c.text('forbidden', 403);
+    // A bad day is refused rather than exporting the whole list unfiltered (the page shows it unfiltered, and says so).
+    const days = DATED.has(name) ? dateFilter(c) : null;
+    if (days?.flash) return c.text(String(days.flash.text), 400);
     const t = c.get('t');
     const data = await collect(c, spec);
     const batchNo = q(c, 'batch_no', 64);

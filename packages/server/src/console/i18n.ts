@@ -5,14 +5,15 @@
  */
 import { en } from './i18n/en.js';
 import { enEvents } from './i18n/en-events.js';
+import { enFilters, type FiltersDict, zhFilters } from './i18n/filters.js';
 import { type EventsDict, zhEvents } from './i18n/zh-events.js';
 import { enTrust, type TrustDict, zhTrust } from './i18n/trust.js';
 import { type Dict as BaseDict, zh } from './i18n/zh.js';
 
 export type { EventData } from './i18n/zh-events.js';
 
-/** `tr`: texts of issue 13 point 10 (i18n/trust.ts). */
-export type Dict = BaseDict & { ev: EventsDict; tr: TrustDict };
+/** `tr`: texts of issue 13 point 10 (i18n/trust.ts); `fl`: its last points (i18n/filters.ts). */
+export type Dict = BaseDict & { ev: EventsDict; tr: TrustDict; fl: FiltersDict };
 
 export type Lang = 'zh-CN' | 'en';
 export const LANGS: readonly Lang[] = ['zh-CN', 'en'];
@@ -22,8 +23,8 @@ export function isLang(v: string): v is Lang {
 }
 
 const DICTS: Record<Lang, Dict> = {
-  'zh-CN': { ...zh, ev: zhEvents, tr: zhTrust },
-  en: { ...en, ev: enEvents, tr: enTrust },
+  'zh-CN': { ...zh, ev: zhEvents, tr: zhTrust, fl: zhFilters },
+  en: { ...en, ev: enEvents, tr: enTrust, fl: enFilters },
 };
 
 export function dictionary(lang: Lang): Dict {

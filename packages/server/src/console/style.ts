@@ -133,6 +133,7 @@ tr.row-bad td{background:#fff6f5}
 .code{font-size:12px;color:#3e4c59;background:var(--off-soft);padding:0 5px;border-radius:4px;border:1px solid #dde3e9;white-space:nowrap}
 .code-bad{color:#8a1c13;background:#fff3f1;border-color:#f5c4bf}
 .code-ok{color:var(--ok);background:var(--ok-soft);border-color:#bfe3ca}
+.audit-kv{display:inline-block;margin:0 8px 2px 0}.audit-key{color:var(--muted);margin-right:2px}
 .meaning{margin-left:2px}
 .advice{display:block;color:var(--muted);font-size:12px;margin-top:2px}
 

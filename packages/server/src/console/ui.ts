@@ -2,7 +2,7 @@
  * Page layout and the small building blocks of every page: money, times, badges, pagination, issues.
  * Everything goes through `hono/html`, which escapes every interpolated value; `raw` is never used on data.
  */
-import { formatBeijing, formatYuan, isKnownCode, lookupCode } from '@alirefund/protocol';
+import { formatBeijing, isKnownCode, lookupCode } from '@alirefund/protocol';
 import { html } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import { allows } from '../auth/roles.js';
@@ -11,6 +11,7 @@ import type { CCtx } from './env.js';
 import type { Dict, EventData, Lang } from './i18n.js';
 import { CSRF_FIELD } from './security.js';
 import { ASSET_VERSION } from './style.js';
+import { displayYuan } from './yuan.js';
 
 export type Html = HtmlEscapedString;
 
@@ -25,10 +26,7 @@ export function money(fen: number | null | undefined): Html {
   return h`<span class="num">${displayYuan(fen)}</span>`;
 }
 
-/** Yuan for operators' eyes, with thousands separators (1,234.56); stored and sent amounts stay integer fen. */
-export function displayYuan(fen: number): string {
-  return formatYuan(fen).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-}
+export { displayYuan, groupYuan } from './yuan.js';
 
 /** An ISO-8601 instant as Beijing time `yyyy-MM-dd HH:mm:ss`, or a dash. */
 export function when(iso: string | null | undefined): Html {

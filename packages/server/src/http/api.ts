@@ -178,6 +178,13 @@ async function jsonBody<T>(c: Context, schema: z.ZodType<T>): Promise<T> {
   return parsed.data;
 }
 
+/** `from` / `to` (Beijing days `yyyy-MM-dd`) of a list, as given; the service checks them (400 when bad). */
+function dayParams(c: Context): { from?: string; to?: string } {
+  const from = c.req.query('from');
+  const to = c.req.query('to');
+  return { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) };
+}
+
 function intParam(v: string | undefined): number | undefined {
   if (v === undefined || !/^\d+$/.test(v)) return undefined;
   return Number(v);
@@ -259,6 +266,7 @@ export function mountApi(app: Hono, services: ServerServices, log: Logger): void
       status === 'refundable'
         ? { status }
         : {}),
+      ...dayParams(c),
       ...(intParam(c.req.query('page')) !== undefined ? { page: intParam(c.req.query('page'))! } : {}),
       ...(intParam(c.req.query('pageSize')) !== undefined
         ? { pageSize: intParam(c.req.query('pageSize'))! }
@@ -313,6 +321,7 @@ export function mountApi(app: Hono, services: ServerServices, log: Logger): void
     const page = await services.refunds.listBatches({
       ...(state !== undefined ? { state: state as never } : {}),
       ...(c.req.query('q') !== undefined ? { q: c.req.query('q')! } : {}),
+      ...dayParams(c),
       ...(intParam(c.req.query('page')) !== undefined ? { page: intParam(c.req.query('page'))! } : {}),
       ...(intParam(c.req.query('pageSize')) !== undefined
         ? { pageSize: intParam(c.req.query('pageSize'))! }

@@ -8,6 +8,13 @@ import { type BatchesTable, OPEN_STATES, type ServerDB } from '../db.js';
 import { clampLimit } from './audit.js';
 import type { BatchDetail, BatchListQuery, BatchSummary } from './refund-types.js';
 import type { Page } from './trades.js';
+import { type DayRange, dayRange } from './day-range.js';
+
+// The batch list's date range (issue 13 point 10) joins the query type of refund-types.ts from here, the
+// module that reads it.
+declare module './refund-types.js' {
+  interface BatchListQuery extends DayRange {}
+}
 
 export function batchSummary(r: Selectable<BatchesTable>): BatchSummary {
   return {
@@ -124,12 +131,16 @@ export async function loadBatch(db: Kysely<ServerDB>, batchNo: string): Promise<
 
 /**
  * Newest first (a split selection's parts last to first); `q` is a batch_no prefix, or a trade_no or an
- * out_trade_no (merchant order number) of a trade in the batch.
+ * out_trade_no (merchant order number) of a trade in the batch; `from` / `to` are Beijing days of creation.
  */
 export async function queryBatches(db: Kysely<ServerDB>, query: BatchListQuery): Promise<Page<BatchSummary>> {
   const pageSize = clampLimit(query.pageSize, 50);
   const page = Math.max(1, Math.floor(query.page ?? 1));
+  const { sinceIso, untilIso } = dayRange(query);
   let q = db.selectFrom('srv_batches');
+  // Created from / to these Beijing days (both included).
+  if (sinceIso !== undefined) q = q.where('created_at', '>=', sinceIso);
+  if (untilIso !== undefined) q = q.where('created_at', '<', untilIso);
   if (query.state === 'open') q = q.where('state', 'in', [...OPEN_STATES]);
   else if (query.state === 'awaiting_approval')
     q = q.where('state', '=', 'draft').where('approval_status', '=', 'pending');

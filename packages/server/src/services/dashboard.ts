@@ -5,6 +5,7 @@
 import { beijingDate } from '@alirefund/protocol';
 import type { ExpressionBuilder } from 'kysely';
 import { type BatchesTable, type BatchRecordsTable, OPEN_STATES, type ServerDB } from '../db.js';
+import { type BatchDelay, batchDelay, delayFacts } from './batch-delay.js';
 import { nowMs } from './clock.js';
 import type { ServiceDeps } from './deps.js';
 
@@ -29,7 +30,7 @@ export interface DashboardStats {
   failedOutstanding: number;
   /** Batches by state (all time). */
   batchesByState: Record<string, number>;
-  /** Submission → notification applied, for batches finished in the window. */
+  /** Notification delays of the batches finished in the window (batch-delay.ts: pwd from notify_time). */
   notificationLatency: { count: number; p50Ms: number | null; p95Ms: number | null; maxMs: number | null };
   /** Deliveries received in the window by verdict. */
   notifications: { accepted: number; duplicate: number; rejected: number };
@@ -64,6 +65,8 @@ export interface DashboardService {
   failedRecords(query?: FailedRecordQuery): Promise<{ items: FailedRecord[]; total: number }>;
   /** Changes whenever a batch or a notification changes (the live pages poll it). */
   version(): Promise<string>;
+  /** A batch's notification delay (batch-delay.ts), or null. */
+  batchDelay(batchNo: string): Promise<BatchDelay | null>;
 }
 
 function quantile(sorted: number[], q: number): number | null {
@@ -136,6 +139,10 @@ export function createDashboardService(deps: ServiceDeps): DashboardService {
         })),
       };
     },
+    async batchDelay(batchNo) {
+      const [f] = await delayFacts(database.db, { batchNo, partner: config.partner });
+      return f === undefined ? null : batchDelay(f);
+    },
     async version() {
       const b = await database.db
         .selectFrom('srv_batches')
@@ -161,7 +168,7 @@ export function createDashboardService(deps: ServiceDeps): DashboardService {
       const finished = await database.db
         .selectFrom('srv_batches as b')
         .innerJoin('srv_batch_records as r', 'r.batch_no', 'b.batch_no')
-        .select(['b.batch_no', 'b.finished_at', 'b.submitted_at', 'r.succeeded', 'r.result_amount_fen'])
+        .select(['b.batch_no', 'b.finished_at', 'r.succeeded', 'r.result_amount_fen'])
         .where('b.partner', '=', config.partner)
         .where('b.state', '=', 'finished')
         .where('b.finished_at', '>=', since)
@@ -181,7 +188,6 @@ export function createDashboardService(deps: ServiceDeps): DashboardService {
         if (!batchesSeen.has(r.batch_no)) {
           batchesSeen.add(r.batch_no);
           s.batches++;
-          if (r.submitted_at) latencies.push(Math.max(0, at - Date.parse(r.submitted_at)));
         }
         s.records++;
         if (Number(r.succeeded) === 1) {
@@ -192,6 +198,10 @@ export function createDashboardService(deps: ServiceDeps): DashboardService {
           s.failed++;
           ko++;
         }
+      }
+      for (const f of await delayFacts(database.db, { partner: config.partner, finishedSince: since })) {
+        const d = batchDelay(f);
+        if (d !== null) latencies.push(d.ms);
       }
       latencies.sort((a, b) => a - b);
       const states = await database.db

@@ -8,6 +8,7 @@ import type { ServerDB, TradesTable, TradeStatus } from '../db.js';
 import { type ItemIssue, ServiceError } from '../errors.js';
 import { type AuditService, clampLimit } from './audit.js';
 import { nowIso } from './clock.js';
+import { dayRange } from './day-range.js';
 import { splitCsv } from './csv.js';
 import type { ServiceDeps } from './deps.js';
 
@@ -78,6 +79,9 @@ export interface TradeListQuery {
   hasRoyalty?: boolean;
   /** Only trades reserved by an open batch (true) or free ones (false). */
   inOpenBatch?: boolean;
+  /** Registered from / to these Beijing days (`yyyy-MM-dd`, both included; day-range.ts). */
+  from?: string;
+  to?: string;
   page?: number;
   pageSize?: number;
   sort?: 'created_desc' | 'created_asc' | 'amount_desc' | 'amount_asc';
@@ -97,6 +101,21 @@ export interface RegisterResult {
   unchanged: TradeView[];
   /** When non-empty nothing was written. */
   issues: ItemIssue[];
+  /**
+   * What went wrong after the trades were written, for the operator to see (they stay registered): set by a
+   * wrapper of `register`, such as the demo's copy of imported trades into the sandbox (`SANDBOX_MIRROR_FAILED`).
+   */
+  notices?: RegisterNotice[];
+}
+
+/** A problem beside a successful registration. */
+export interface RegisterNotice {
+  /** `SANDBOX_MIRROR_FAILED`: the demo could not create these trades in the sandbox (refunds will fail there). */
+  code: 'SANDBOX_MIRROR_FAILED';
+  /** The trades concerned. */
+  tradeNos: string[];
+  /** The underlying error, as is (English). */
+  message: string;
 }
 
 export interface TradeService {
@@ -426,6 +445,7 @@ export function createTradeService(deps: ServiceDeps, audit: AuditService): Trad
     async list(query = {}) {
       const pageSize = clampLimit(query.pageSize, 50);
       const page = Math.max(1, Math.floor(query.page ?? 1));
+      const { sinceIso, untilIso } = dayRange(query);
       let q = tradesWithReserved(database.db);
       const filter = (eb: ExpressionBuilder<ServerDB & { t: ServerDB['srv_trades'] }, 't'>) => {
         const conds = [];
@@ -449,6 +469,8 @@ export function createTradeService(deps: ServiceDeps, audit: AuditService): Trad
         if (query.inOpenBatch !== undefined) {
           conds.push(eb('t.open_batch_no', query.inOpenBatch ? 'is not' : 'is', null));
         }
+        if (sinceIso !== undefined) conds.push(eb('t.created_at', '>=', sinceIso));
+        if (untilIso !== undefined) conds.push(eb('t.created_at', '<', untilIso));
         return eb.and(conds);
       };
       q = q.where(filter);

@@ -1,4 +1,5 @@
 /** The English of zh-events.ts: batch timeline events, notification reason codes, audit action names. */
+import { displayYuan, groupYuan } from '../yuan.js';
 import type { EventsDict } from './zh-events.js';
 
 export const enEvents: EventsDict = {
@@ -21,7 +22,7 @@ export const enEvents: EventsDict = {
   },
   events: {
     created: (d) =>
-      `batch created${d.recordCount !== undefined ? ` with ${d.recordCount} record(s)${d.totalFen !== undefined ? `, ${(d.totalFen / 100).toFixed(2)} yuan` : ''}${d.mode ? `, ${d.mode}` : ''}` : ''}${d.replaces ? ` (re-created from ${d.replaces}, whose batch_no date had passed before it was sent)` : ''}${d.of !== undefined && d.of > 1 ? ` (part ${d.part} of ${d.of})` : ''}${d.queued ? '; queued for submission' : ''}${d.pending ? '; awaiting approval by a second person (an approver or admin other than its creator)' : ''}`,
+      `batch created${d.recordCount !== undefined ? ` with ${d.recordCount} record(s)${d.totalFen !== undefined ? `, ${displayYuan(d.totalFen)} yuan` : ''}${d.mode ? `, ${d.mode}` : ''}` : ''}${d.replaces ? ` (re-created from ${d.replaces}, whose batch_no date had passed before it was sent)` : ''}${d.of !== undefined && d.of > 1 ? ` (part ${d.part} of ${d.of})` : ''}${d.queued ? '; queued for submission' : ''}${d.pending ? '; awaiting approval by a second person (an approver or admin other than its creator)' : ''}`,
     queued: () => 'queued for submission',
     submitted: (d) =>
       d.variant === 'pwd'
@@ -37,7 +38,7 @@ export const enEvents: EventsDict = {
     needs_attention: (d) =>
       `outcome unknown${d.code ? ` (${d.code})` : ''}: the batch may have been accepted; it is paused and will not be resubmitted automatically; an operator must check it (notification, refund query)`,
     notification: (d) =>
-      `${d.via ? 'query answer' : `notification${d.notifyId ? ` ${d.notifyId}` : ''}`} applied${d.successNum !== undefined ? `: ${d.successNum} record(s) refunded${d.successFen !== undefined ? ` (${d.successFen} yuan)` : ''}${d.failed !== undefined ? `, ${d.failed} failed` : ''}` : ''}`,
+      `${d.via ? 'query answer' : `notification${d.notifyId ? ` ${d.notifyId}` : ''}`} applied${d.successNum !== undefined ? `: ${d.successNum} record(s) refunded${d.successFen !== undefined ? ` (${groupYuan(d.successFen)} yuan)` : ''}${d.failed !== undefined ? `, ${d.failed} failed` : ''}` : ''}`,
     anomaly: (d) =>
       `the notification's results disagree with the batch${d.anomalies ? ` (${d.anomalies.length})` : ''}; check them`,
     cancelled: (d) =>

@@ -438,7 +438,6 @@ export const en: Dict = {
   recordsPerDay: 'Refund records per day',
   amountPerDay: 'Amount refunded per day',
   notificationsByVerdict: 'Notifications received, by verdict',
-  latencyHint: 'From submission to the applied notification (finished batches).',
   nothingNeedsAttention: 'Nothing needs attention.',
   batchesByState: 'Batches by state',
   recentBatches: 'Recent batches',

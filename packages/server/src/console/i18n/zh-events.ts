@@ -3,6 +3,7 @@
  * notification reason codes and audit action names, in Simplified Chinese. en-events.ts has the same keys (the
  * type says so); i18n.ts puts them under `ev` in each language's dictionary.
  */
+import { displayYuan, groupYuan } from '../yuan.js';
 
 /** What a batch event's stored `data_json` may carry (every field optional: old rows carry less). */
 export interface EventData {
@@ -52,7 +53,7 @@ export const zhEvents = {
   } satisfies Record<string, string>,
   events: {
     created: (d) =>
-      `已创建批次${d.recordCount !== undefined ? `：${d.recordCount} 笔，${d.totalFen !== undefined ? `${(d.totalFen / 100).toFixed(2)} 元，` : ''}${d.mode === 'pwd' ? '有密' : d.mode === 'nopwd' ? '免密' : ''}` : ''}${d.replaces ? `（原批次 ${d.replaces} 的批次号日期已过，未发送，据此重新创建）` : ''}${d.of !== undefined && d.of > 1 ? `（第 ${d.part} 批，共 ${d.of} 批）` : ''}${d.queued ? '；已排队等待提交' : ''}${d.pending ? '；等待第二人审批（创建者以外的审批员或管理员）' : ''}`,
+      `已创建批次${d.recordCount !== undefined ? `：${d.recordCount} 笔，${d.totalFen !== undefined ? `${displayYuan(d.totalFen)} 元，` : ''}${d.mode === 'pwd' ? '有密' : d.mode === 'nopwd' ? '免密' : ''}` : ''}${d.replaces ? `（原批次 ${d.replaces} 的批次号日期已过，未发送，据此重新创建）` : ''}${d.of !== undefined && d.of > 1 ? `（第 ${d.part} 批，共 ${d.of} 批）` : ''}${d.queued ? '；已排队等待提交' : ''}${d.pending ? '；等待第二人审批（创建者以外的审批员或管理员）' : ''}`,
     queued: () => '已排队，等待提交',
     submitted: (d): string =>
       d.variant === 'pwd'
@@ -67,7 +68,7 @@ export const zhEvents = {
     needs_attention: (d) =>
       `结果未知${d.code ? `（${d.code}）` : ''}：批次可能已被受理，已暂停且不会自动重新提交；请操作员核实（异步通知、退款查询）后处理`,
     notification: (d) =>
-      `${d.via ? '查询结果' : `通知${d.notifyId ? ` ${d.notifyId}` : ''}`}已应用${d.successNum !== undefined ? `：成功 ${d.successNum} 笔${d.successFen !== undefined ? `（${d.successFen} 元）` : ''}${d.failed !== undefined ? `，失败 ${d.failed} 笔` : ''}` : ''}`,
+      `${d.via ? '查询结果' : `通知${d.notifyId ? ` ${d.notifyId}` : ''}`}已应用${d.successNum !== undefined ? `：成功 ${d.successNum} 笔${d.successFen !== undefined ? `（${groupYuan(d.successFen)} 元）` : ''}${d.failed !== undefined ? `，失败 ${d.failed} 笔` : ''}` : ''}`,
     anomaly: (d) => `通知结果与批次记录不一致${d.anomalies ? `（${d.anomalies.length} 处）` : ''}，请核对`,
     cancelled: (d): string =>
       d.variant === 'not_sent'

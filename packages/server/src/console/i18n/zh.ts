@@ -486,7 +486,6 @@ export const zh = {
   recordsPerDay: '每日退款笔数',
   amountPerDay: '每日退款金额',
   notificationsByVerdict: '收到的通知（按结论）',
-  latencyHint: '从提交到处理异步通知的时间（已完成的批次）。',
   nothingNeedsAttention: '没有需要处理的批次。',
   batchesByState: '批次状态分布',
   recentBatches: '最近的批次',

@@ -4,7 +4,6 @@
  * (submit pwd, queue nopwd, cancel, resolve; approve or reject one awaiting approval, services/approval.ts).
  * Buttons show only for roles that may use them (auth/roles.ts).
  */
-import { formatYuan } from '@alirefund/protocol';
 import type { Hono } from 'hono';
 import type { ConsoleContext } from '../../context.js';
 import { BATCH_STATES as STATES, type BatchState, type RefundMode } from '../../db.js';
@@ -15,13 +14,15 @@ import { ownerOf } from '../../services/approval.js';
 import { GATEWAY_TIMEOUT_MS } from '../../services/submission.js';
 import { actorOf, type CCtx, type ConsoleEnv, enumQuery, intQuery, readForm, sessionOf } from '../env.js';
 import { exportLinks } from '../export.js';
-import type { Dict } from '../i18n.js';
+import { dateFields, dateFilter } from '../date-filter.js';
+import type { Dict, Lang } from '../i18n.js';
 import { batchFinal, batchVersion, liveMarker } from '../live.js';
 import { gatewayFormCsp, randomToken } from '../security.js';
 import {
   can,
   csrf,
   actorName,
+  displayYuan,
   duration,
   eventKind,
   eventMessage,
@@ -227,6 +228,20 @@ function actions(c: CCtx, b: BatchDetail, inFlight: { batchNo: string | null; si
 }
 
 /** The reconcile panel: the batch's refund_fastpay_query attempts and a "reconcile now" button. */
+/**
+ * A reconcile attempt in the page's language (its outcome's note); the stored English message is the detail: shown
+ * in English, the tooltip of a marker in Chinese. An outcome without a note shows the message, marked untranslated.
+ */
+function attemptNote(t: Dict, lang: Lang, a: ReconcileAttempt): Html {
+  const note = t.fl.reconcileNotes[a.outcome];
+  if (note === undefined) return h`<span data-untranslated="1">${a.message}</span>`;
+  return h`<span class="reconcile-note">${note}</span>${
+    lang === 'en'
+      ? h`<div class="small muted">${a.message}</div>`
+      : h` <span class="stored-message" title="${a.message}" aria-label="${t.fl.reconcileDetail}">ⓘ</span>`
+  }`;
+}
+
 function reconcilePanel(c: CCtx, b: BatchDetail, attempts: readonly ReconcileAttempt[]): Html {
   const t = c.get('t');
   const lang = c.get('lang');
@@ -248,8 +263,8 @@ function reconcilePanel(c: CCtx, b: BatchDetail, attempts: readonly ReconcileAtt
       ? h`<tr><td colspan="4" class="empty">${r.none}</td></tr>`
       : attempts.map(
           (a) => h`<tr data-outcome="${a.outcome}"><td>${when(a.at)}</td><td class="small">${a.actor}</td>
-<td>${r.outcomes[a.outcome] ?? a.outcome}${a.code ? h` <span class="code code-bad">${a.code}</span>` : ''}</td>
-<td class="small">${storedMessage(t, lang, a.message, a.code)}${a.notificationId !== null ? h` <a href="/notifications/${a.notificationId}">#${a.notificationId}</a>` : ''}</td></tr>`,
+<td>${r.outcomes[a.outcome] ?? a.outcome}${a.code ? h` ${explainCode(t, lang, a.code, { advice: false })}` : ''}</td>
+<td class="small">${attemptNote(t, lang, a)}${a.notificationId !== null ? h` <a href="/notifications/${a.notificationId}">#${a.notificationId}</a>` : ''}</td></tr>`,
         )
   }</tbody></table></div></div>`;
 }
@@ -286,10 +301,8 @@ export async function renderBatch(
                 : msg === 'reconciled'
                   ? { kind: 'ok', text: t.reconcile.notice }
                   : null);
-  const latency =
-    b.times.submittedAt && b.times.appliedAt
-      ? Date.parse(b.times.appliedAt) - Date.parse(b.times.submittedAt)
-      : null;
+  // pwd: from Alipay's notify_time, not from the form (the operator's time on Alipay's page is not the delay).
+  const delay = await services.dashboard.batchDelay(b.batchNo);
   const body = h`${liveMarker(t.work.live, `/live/batches/${b.batchNo}`, batchVersion(b), batchFinal(b))}<div class="card">
 <div class="card-head"><h2><span class="mono" id="batch-no">${b.batchNo}</span></h2><span id="batch-state">${stateBadge(t, b.state)}</span></div>
 ${steps(t, b)}
@@ -302,7 +315,7 @@ ${steps(t, b)}
 <div><dt>${t.charset} · ${t.signType}</dt><dd class="mono">${b.charset} · ${b.signType}</dd></div>
 <div><dt>${t.group}</dt><dd>${b.groupSize > 1 ? t.batchKOfN(b.groupIndex, b.groupSize) : '—'}</dd></div>
 <div><dt>${t.createdBy}</dt><dd class="small">${b.createdBy}</dd></div>
-<div><dt>${t.notifyLatency}</dt><dd>${duration(latency)}</dd></div>
+<div><dt>${t.notifyLatency}</dt><dd id="notify-delay" data-from="${delay?.from ?? ''}">${duration(delay?.ms ?? null)}<div class="small muted">${b.mode === 'pwd' ? t.fl.delayPwd : t.fl.delayNopwd}</div></dd></div>
 <div><dt>notify_url</dt><dd class="mono small">${b.notifyUrl ?? '—'}</dd></div>
 </dl>
 ${
@@ -323,7 +336,7 @@ ${redoPanel(c, b)}
 <td class="num">${r.seq}</td>
 <td><a class="mono" href="/trades/${r.tradeNo}">${r.tradeNo}</a>${
       r.royalties.length > 0
-        ? h`<div class="small muted">${t.royaltyParts}: ${r.royalties.map((x) => `${x.outAccount || x.outUserId}→${x.inAccount || x.inUserId} ${formatYuan(x.amountFen)}`).join('; ')}</div>`
+        ? h`<div class="small muted">${t.royaltyParts}: ${r.royalties.map((x) => `${x.outAccount || x.outUserId}→${x.inAccount || x.inUserId} ${displayYuan(x.amountFen)}`).join('; ')}</div>`
         : ''
     }</td>
 <td class="num">${money(r.amountFen)}</td><td>${r.reason}</td>
@@ -372,7 +385,9 @@ export function registerBatches(con: Hono<ConsoleEnv>): void {
     const mode = enumQuery(c, 'mode', ['pwd', 'nopwd'] as const) as RefundMode | undefined;
     const q = (c.req.query('q') ?? '').trim().slice(0, 64);
     const pageNo = intQuery(c, 'page', 1);
+    const days = dateFilter(c);
     const list = await services.refunds.listBatches({
+      ...days.range,
       ...(state !== undefined ? { state } : {}),
       ...(mode !== undefined ? { mode } : {}),
       ...(q !== '' ? { q } : {}),
@@ -399,13 +414,18 @@ export function registerBatches(con: Hono<ConsoleEnv>): void {
 ${STATES.map((s) => h`<option value="${s}"${state === s ? ' selected' : ''}>${t.batchState[s]}</option>`)}</select></div>
 <div class="field"><label for="mode">${t.mode}</label><select id="mode" name="mode"><option value="">${t.all}</option>
 <option value="pwd"${mode === 'pwd' ? ' selected' : ''}>${t.modePwd}</option><option value="nopwd"${mode === 'nopwd' ? ' selected' : ''}>${t.modeNopwd}</option></select></div>
+${dateFields(t, days, t.fl.batchesDayHint)}
 <button type="submit" class="btn">${t.search}</button>
-${q !== '' || state || mode ? h`<a class="btn btn-ghost" href="/batches">${t.clear}</a>` : ''}
-${exportLinks(t, 'batches', { q, state, mode })}
+${q !== '' || state || mode || days.from || days.to ? h`<a class="btn btn-ghost" href="/batches">${t.clear}</a>` : ''}
+${exportLinks(t, 'batches', { q, state, mode, from: days.from, to: days.to })}
 </form>
 ${batchRows(t, list.items)}
-${pager(t, list, '/batches', { q, state, mode })}`;
-    return render(c, { title: t.nav.batches, active: 'batches', body });
+${pager(t, list, '/batches', { q, state, mode, from: days.from, to: days.to })}`;
+    return render(
+      c,
+      { title: t.nav.batches, active: 'batches', body, flash: days.flash },
+      days.flash ? 400 : 200,
+    );
   });
 
   con.get('/batches/:batchNo{[0-9A-Za-z]{1,64}}', (c) => renderBatch(c, c.req.param('batchNo')));

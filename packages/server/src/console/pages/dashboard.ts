@@ -2,13 +2,12 @@
  * The dashboard: refunds per day, success rate, open and needs-attention batches, notification latency and
  * verdicts, all drawn as SVG on the server.
  */
-import { formatYuan } from '@alirefund/protocol';
 import type { Hono } from 'hono';
 import type { BatchState } from '../../db.js';
 import { type ConsoleEnv, intQuery } from '../env.js';
 import { liveMarker } from '../live.js';
 import { barChart, gauge, hbars } from '../svg.js';
-import { duration, h, modeBadge, money, render, stateBadge, when } from '../ui.js';
+import { displayYuan, duration, groupYuan, h, modeBadge, money, render, stateBadge, when } from '../ui.js';
 
 const WINDOWS = [7, 14, 30, 90];
 
@@ -32,7 +31,7 @@ export function registerDashboard(con: Hono<ConsoleEnv>): void {
     const rule = settings.approvalAll
       ? t.approval.ruleAll
       : settings.approvalThresholdFen !== undefined
-        ? t.approval.ruleAbove(formatYuan(settings.approvalThresholdFen))
+        ? t.approval.ruleAbove(displayYuan(settings.approvalThresholdFen))
         : t.approval.ruleNone;
     const perDay = stats.refundsPerDay;
     const labels = perDay.map((d) => d.day.slice(5));
@@ -50,8 +49,8 @@ export function registerDashboard(con: Hono<ConsoleEnv>): void {
           : h`<a class="btn btn-small" href="/dashboard?days=${w}">${t.nDays(w)}</a>`,
     )}</div>
 <div class="kpis">
-<div class="kpi"><div class="label">${t.refundedToday}</div><div class="value" id="kpi-today">${formatYuan(today?.refundedFen ?? 0)}</div><div class="sub">${t.yuan} · ${t.nRecords(today?.succeeded ?? 0)}</div></div>
-<div class="kpi"><div class="label">${t.refundedInWindow(days)}</div><div class="value">${formatYuan(totalRefunded)}</div><div class="sub">${t.yuan} · ${t.nRecords(succeeded)}</div></div>
+<div class="kpi"><div class="label">${t.refundedToday}</div><div class="value" id="kpi-today">${displayYuan(today?.refundedFen ?? 0)}</div><div class="sub">${t.yuan} · ${t.nRecords(today?.succeeded ?? 0)}</div></div>
+<div class="kpi"><div class="label">${t.refundedInWindow(days)}</div><div class="value" id="kpi-window">${displayYuan(totalRefunded)}</div><div class="sub">${t.yuan} · ${t.nRecords(succeeded)}</div></div>
 <div class="kpi"><div class="label">${t.successRate}</div><div class="value" id="kpi-success">${rate === null ? '—' : `${(rate * 100).toFixed(1)}%`}</div><div class="sub">${t.finishedRecords}</div></div>
 <a class="kpi" href="/batches?state=open"><div class="label">${t.openBatches}</div><div class="value" id="kpi-open">${stats.openBatches}</div><div class="sub">${inFlight.batchNo ? h`${t.inFlight}: <span class="mono">${inFlight.batchNo}</span>` : t.queueFree}</div></a>
 <a class="kpi${stats.needsAttention + stats.failedOutstanding > 0 ? ' warn' : ''}" href="${stats.needsAttention === 0 && stats.failedOutstanding > 0 ? '/failed' : '/batches?state=needs_attention'}"><div class="label">${t.needsAttention}</div><div class="value" id="kpi-attention" data-batches="${stats.needsAttention}" data-failed="${stats.failedOutstanding}">${stats.needsAttention + stats.failedOutstanding}</div><div class="sub">${stats.failedOutstanding > 0 ? t.work.attentionSub(stats.needsAttention, stats.failedOutstanding) : t.needsAttentionSub}</div></a>
@@ -76,7 +75,7 @@ ${barChart({
   labels,
   series: [{ name: t.refundedAmount, cls: 's-amount', values: perDay.map((d) => d.refundedFen / 100) }],
   format: (v) =>
-    v >= 10_000 ? `${(v / 10_000).toFixed(1)}${t.tenThousand}` : String(Math.round(v * 100) / 100),
+    v >= 10_000 ? `${(v / 10_000).toFixed(1)}${t.tenThousand}` : groupYuan(String(Math.round(v * 100) / 100)),
 })}
 <div class="legend"><span><i class="l-amount"></i>${t.refundedAmount} (${t.yuan})</span></div></div>
 </div>
@@ -109,7 +108,7 @@ ${hbars({
     { label: 'max', value: lat.maxMs ?? 0, cls: 's-max', text: duration(lat.maxMs) },
   ],
 })}
-<p class="muted small">${t.latencyHint}</p></div>
+<p class="muted small" id="latency-hint">${t.fl.latencyHint}</p></div>
 </div>
 <div class="card" id="awaiting-approval"><div class="card-head"><h2>${t.approval.title}</h2><a href="/batches?state=awaiting_approval">${t.all}</a></div>
 <p class="muted small">${t.approval.help(rule)}</p>

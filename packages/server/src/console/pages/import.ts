@@ -5,6 +5,7 @@
  */
 import type { Hono } from 'hono';
 import { type CCtx, type ConsoleEnv, actorOf, readForm } from '../env.js';
+import type { RegisterNotice } from '../../services/trades.js';
 import { decodeText, looksLikeZip, xlsxToCsv } from '../../services/refund-input/index.js';
 import { CSV_ALIASES, CSV_COLUMNS, CSV_TEMPLATE, prepareCsv } from '../csv.js';
 import { csrf, type Flash, h, type Html, money, render } from '../ui.js';
@@ -42,6 +43,21 @@ ${CSV_COLUMNS.map(
 <pre class="plain">${CSV_TEMPLATE}</pre>
 </div>`;
   return render(c, { title: t.importTitle, active: 'import', body, flash: opts.flash ?? null }, status);
+}
+
+/**
+ * What went wrong after the trades were written (the demo could not create them in the sandbox): a warning
+ * that says what will happen to refunds of them, the trades and the underlying error.
+ */
+function noticeBoxes(c: CCtx, notices: readonly RegisterNotice[]): Html | '' {
+  const t = c.get('t');
+  if (notices.length === 0) return '';
+  return h`${notices.map(
+    (n) => h`<div class="flash flash-warn" role="alert" id="sandbox-mirror-failed" data-code="${n.code}">
+<strong>${t.fl.sandboxMirrorFailed(n.tradeNos.length)}</strong>
+<div class="small mono">${n.tradeNos.slice(0, 50).join(' · ')}${n.tradeNos.length > 50 ? ' …' : ''}</div>
+<details><summary class="small">${t.fl.sandboxMirrorDetail}</summary><pre class="plain">${n.message}</pre></details></div>`,
+  )}`;
 }
 
 export function registerImport(con: Hono<ConsoleEnv>): void {
@@ -92,6 +108,7 @@ export function registerImport(con: Hono<ConsoleEnv>): void {
     let created = 0;
     let unchanged = 0;
     let createdRows: Html | '' = '';
+    let notices: Html | '' = '';
     if (problems.length === 0) {
       const res = await services.trades.importCsv(prepared.text, actorOf(c));
       for (const i of res.issues) {
@@ -104,6 +121,7 @@ export function registerImport(con: Hono<ConsoleEnv>): void {
       }
       created = res.created.length;
       unchanged = res.unchanged.length;
+      notices = noticeBoxes(c, res.notices ?? []);
       if (res.issues.length === 0) {
         createdRows = h`<div class="table-wrap"><table id="imported"><thead><tr><th>${t.tradeNo}</th><th>${t.outTradeNo}</th><th class="num">${t.paid}</th><th>${t.royalty}</th></tr></thead><tbody>
 ${res.created.slice(0, 200).map((tr) => h`<tr><td><a class="mono" href="/trades/${tr.tradeNo}">${tr.tradeNo}</a></td><td class="mono">${tr.outTradeNo ?? '—'}</td><td class="num">${money(tr.paidFen)}</td><td>${tr.hasRoyalty ? t.yes : ''}</td></tr>`)}
@@ -122,7 +140,7 @@ ${problems.map((p) => h`<tr data-line="${p.line ?? ''}"><td class="num">${p.line
         422,
       );
     }
-    const result = h`<div class="card" id="import-result"><h2>${t.importDone}</h2>${createdRows}</div>`;
+    const result = h`${notices}<div class="card" id="import-result"><h2>${t.importDone}</h2>${createdRows}</div>`;
     return importPage(c, {
       result,
       flash: { kind: 'ok', text: t.importSummary(created, unchanged, encoding) },

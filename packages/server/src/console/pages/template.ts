@@ -4,14 +4,14 @@
  * the gateway code it would cause) and the refund service checks them against local state before anything
  * leaves; then the batch is submitted like any other (pwd: the password page; nopwd: the server).
  */
-import { decodeDetailData, formatYuan, parseYuan, TRADE_NO_RE } from '@alirefund/protocol';
+import { decodeDetailData, parseYuan, TRADE_NO_RE } from '@alirefund/protocol';
 import type { Hono } from 'hono';
 import type { RefundMode } from '../../db.js';
 import { readRefundInput, resolveOrderNumbers } from '../../services/refund-input/index.js';
 import { tradeRefundIssues } from '../../services/refund-checks.js';
 import type { Dict } from '../i18n.js';
 import { actorOf, type CCtx, type ConsoleEnv, readForm } from '../env.js';
-import { csrf, type Flash, h, type Html, issueList, render } from '../ui.js';
+import { csrf, displayYuan, type Flash, h, type Html, issueList, render } from '../ui.js';
 import { submitPwd, tickQueue } from './batches.js';
 
 /** Longest detail_data accepted from the form (1000 records of generous size). */
@@ -161,7 +161,7 @@ export function registerTemplate(con: Hono<ConsoleEnv>): void {
 <thead><tr><th class="num">#</th><th>${t.tradeNo}</th><th class="num">${t.amount}</th><th>${t.reason}</th><th>${t.royaltyParts}</th></tr></thead>
 <tbody>${records.map(
       (r, i) =>
-        h`<tr><td class="num">${i + 1}</td><td class="mono">${r.tradeNo}</td><td class="num mono">${formatYuan(r.amountFen)}</td><td>${r.reason}</td><td>${r.royalties?.length ?? 0}</td></tr>`,
+        h`<tr><td class="num">${i + 1}</td><td class="mono">${r.tradeNo}</td><td class="num mono">${displayYuan(r.amountFen)}</td><td>${r.reason}</td><td>${r.royalties?.length ?? 0}</td></tr>`,
     )}</tbody></table></div>`;
     if (form.str('action') !== 'submit') {
       // 2. Local state (registered, refundable, not in an open batch), without creating anything.
@@ -296,8 +296,8 @@ async function checkRecords(
               ? t.refLimit(no, trade?.refundCount ?? 99)
               : i.code === 'EXCEEDS_REFUNDABLE'
                 ? t.refExceeds(
-                    formatYuan(amountFen ?? 0),
-                    formatYuan(
+                    displayYuan(amountFen ?? 0),
+                    displayYuan(
                       Math.max(
                         0,
                         (trade?.paidFen ?? 0) - (trade?.refundedFen ?? 0) - (trade?.reservedFen ?? 0),

@@ -35,6 +35,8 @@ import {
 } from '../ui.js';
 import { exportLinks } from '../export.js';
 import { lastAttemptNotice } from './failed.js';
+import { pickPager } from './pick-pager.js';
+import { dateFields, dateFilter } from '../date-filter.js';
 import { submitPwd, tickQueue } from './batches.js';
 
 const STATUS_FILTERS = ['refundable', 'paid', 'partially_refunded', 'fully_refunded'] as const;
@@ -43,7 +45,7 @@ const PAGE_SIZES = [20, 50, 100, 200] as const;
 const MAX_PICK = MAX_BATCH_RECORDS;
 
 function royaltyText(t: TradeView): string {
-  return t.royalties.map((r) => `${r.account ?? r.userId ?? '?'} ${formatYuan(r.amountFen)}`).join('; ');
+  return t.royalties.map((r) => `${r.account ?? r.userId ?? '?'} ${displayYuan(r.amountFen)}`).join('; ');
 }
 
 /** A `2088…` Alipay user id (else the text is taken as an account email). */
@@ -72,6 +74,9 @@ function listParams(form: Form): Record<string, string | undefined> {
     status: (STATUS_FILTERS as readonly string[]).includes(status) ? status : undefined,
     royalty: royalty === 'yes' || royalty === 'no' ? royalty : undefined,
     size: (PAGE_SIZES as readonly number[]).map(String).includes(size) && size !== '50' ? size : undefined,
+    // The day inputs are `day_from` / `day_to` in this form (its `from` says where a preview comes from).
+    from: form.str('day_from').slice(0, 40),
+    to: form.str('day_to').slice(0, 40),
   };
 }
 
@@ -84,24 +89,6 @@ async function savePageTicks(c: CCtx, form: Form): Promise<{ picks: string[]; re
   return c.get('ctx').services.sessions.updatePicks(tokenOf(c), { add: ticked, remove: unticked }, MAX_PICK);
 }
 
-/** Previous / next as submit buttons of the pick form (so that the page's ticks are kept). */
-function pickPager(t: Dict, p: { page: number; pageSize: number; total: number }): Html {
-  const pages = Math.max(1, Math.ceil(p.total / p.pageSize));
-  const from = p.total === 0 ? 0 : (p.page - 1) * p.pageSize + 1;
-  const to = Math.min(p.total, p.page * p.pageSize);
-  return h`<nav class="pager" aria-label="${t.pagination}">
-<span class="muted">${t.showing(from, to, p.total)}</span>
-<span class="pager-links">${
-    p.page > 1
-      ? h`<button type="submit" class="btn btn-small" name="go" value="page:${p.page - 1}" formaction="/trades/pick" formnovalidate data-rel="prev">‹ ${t.prev}</button>`
-      : h`<span class="btn btn-small disabled">‹ ${t.prev}</span>`
-  }<span class="muted">${t.pageOf(p.page, pages)}</span>${
-    p.page < pages
-      ? h`<button type="submit" class="btn btn-small" name="go" value="page:${p.page + 1}" formaction="/trades/pick" formnovalidate data-rel="next">${t.next} ›</button>`
-      : h`<span class="btn btn-small disabled">${t.next} ›</span>`
-  }</span></nav>`;
-}
-
 export function registerTrades(con: Hono<ConsoleEnv>): void {
   con.get('/trades', async (c) => {
     const t = c.get('t');
@@ -112,7 +99,9 @@ export function registerTrades(con: Hono<ConsoleEnv>): void {
     const sizeParam = intQuery(c, 'size', 50);
     const size = (PAGE_SIZES as readonly number[]).includes(sizeParam) ? sizeParam : 50;
     const pageNo = intQuery(c, 'page', 1);
+    const days = dateFilter(c);
     const list = await services.trades.list({
+      ...days.range,
       ...(q !== '' ? { q } : {}),
       ...(status !== undefined ? { status } : {}),
       ...(royalty !== undefined ? { hasRoyalty: royalty === 'yes' } : {}),
@@ -126,13 +115,14 @@ export function registerTrades(con: Hono<ConsoleEnv>): void {
     const msg = c.req.query('msg');
     const refused = intQuery(c, 'n', 0, MAX_PICK * 10);
     const flash: Flash | null =
-      msg === 'none'
+      days.flash ??
+      (msg === 'none'
         ? { kind: 'warn', text: t.pickNone }
         : msg === 'cleared'
           ? { kind: 'ok', text: t.picksCleared }
           : msg === 'limit' && refused > 0
             ? { kind: 'warn', text: t.pickLimit(MAX_PICK, refused) }
-            : null;
+            : null);
     const body = h`<form method="post" action="/refunds/preview" id="pick-form" data-picks-base="${elsewhere}">
 ${csrf(c)}
 <input type="hidden" name="from" value="list">
@@ -156,9 +146,10 @@ ${STATUS_FILTERS.map(
 </select></div>
 <div class="field"><label for="size">${t.pageSize}</label>
 <select id="size" name="size">${PAGE_SIZES.map((s) => h`<option value="${s}"${s === size ? ' selected' : ''}>${s}</option>`)}</select></div>
+${dateFields(t, days, t.fl.tradesDayHint, { from: 'day_from', to: 'day_to' })}
 <button type="submit" class="btn" name="go" value="search" formaction="/trades/pick" formnovalidate id="search-button">${t.search}</button>
-${exportLinks(t, 'trades', { q, status, royalty })}
-${q !== '' || status || royalty ? h`<button type="submit" class="btn btn-ghost" name="go" value="reset" formaction="/trades/pick" formnovalidate>${t.clear}</button>` : ''}
+${exportLinks(t, 'trades', { q, status, royalty, from: days.from, to: days.to })}
+${q !== '' || status || royalty || days.from || days.to ? h`<button type="submit" class="btn btn-ghost" name="go" value="reset" formaction="/trades/pick" formnovalidate>${t.clear}</button>` : ''}
 </div>
 <div class="picks-bar${picks.length === 0 ? ' muted' : ''}" id="picks-bar" data-picks="${picks.length}">
 <span>${t.picksSelected} <strong data-selected-count id="picks-count">${picks.length}</strong> ${t.picksKept}${elsewhere > 0 ? h` · <span id="picks-elsewhere">${t.picksElsewhere(elsewhere)}</span>` : ''}</span>
@@ -203,7 +194,7 @@ ${pickPager(t, list)}
 <p class="muted small">${t.pickHint}</p>
 </div>
 </form>`;
-    return render(c, { title: t.nav.trades, active: 'trades', body, flash });
+    return render(c, { title: t.nav.trades, active: 'trades', body, flash }, days.flash ? 400 : 200);
   });
 
   con.get('/trades/:tradeNo{[0-9]{6,64}}', async (c) => {
@@ -425,7 +416,7 @@ async function selection(c: CCtx, form: Form): Promise<Selection> {
             index,
             field,
             code: 'ROYALTY_EXCEEDS_PART',
-            message: `${formatYuan(partFen)} > ${formatYuan(part.amountFen)} (${part.account ?? part.userId ?? '?'})`,
+            message: `${displayYuan(partFen)} > ${displayYuan(part.amountFen)} (${part.account ?? part.userId ?? '?'})`,
           });
         }
         pulled.push({
@@ -517,7 +508,7 @@ ${sel.fromPicks ? h`<input type="hidden" name="picks" value="1">` : ''}
 <div class="kpis">
 <div class="kpi"><div class="label">${t.tradesSelected}</div><div class="value" id="preview-count">${sel.items.length}</div></div>
 <div class="kpi"><div class="label">${t.totalRefund}</div><div class="value" id="preview-total">${displayYuan(totalFen)}</div><div class="sub">${byIndex.size > 0 ? t.tr.totalExcludes(byIndex.size) : t.yuan}</div></div>
-${withRoyalty ? h`<div class="kpi"><div class="label">${t.royaltyTotal}</div><div class="value" id="preview-royalty-total">${formatYuan(royaltyFen)}</div><div class="sub">${t.yuan}</div></div>` : ''}
+${withRoyalty ? h`<div class="kpi"><div class="label">${t.royaltyTotal}</div><div class="value" id="preview-royalty-total">${displayYuan(royaltyFen)}</div><div class="sub">${t.yuan}</div></div>` : ''}
 <div class="kpi"><div class="label">${t.batchesPlanned}</div><div class="value" id="preview-batches">${preview.batches.length}</div><div class="sub">${t.batchSizeIs(sel.batchSize)}</div></div>
 <div class="kpi${ok ? '' : ' warn'}"><div class="label">${t.issues}</div><div class="value" id="preview-issue-count">${preview.issues.length}</div></div>
 </div>
@@ -586,7 +577,7 @@ ${ok ? '' : h`<p class="muted small">${t.fixIssuesFirst}</p>`}
 <p class="muted small">${t.batchNoAssigned}</p>
 ${preview.batches.map(
   (b, k) => h`<div class="batch-plan" data-batch="${k + 1}">
-<h3>${t.batchKOfN(k + 1, preview.batches.length)} · ${t.nRecords(b.recordCount)}${ok ? h` · ${formatYuan(b.totalFen)} ${t.yuan}` : ''}</h3>
+<h3>${t.batchKOfN(k + 1, preview.batches.length)} · ${t.nRecords(b.recordCount)}${ok ? h` · ${displayYuan(b.totalFen)} ${t.yuan}` : ''}</h3>
 <div class="muted small">batch_num = ${b.recordCount} · detail_data:</div>
 ${b.detailData !== '' ? h`<pre class="detail-data">${b.detailData}</pre>` : h`<p class="muted detail-data-pending">${t.tr.detailDataAfterFix}</p>`}</div>`,
 )}
