@@ -2,6 +2,7 @@
  * POST /alipay/notify: exactly once under duplicated, reordered and concurrent deliveries; forgeries refused and
  * recorded; the exact `success` answer. Runs on every dialect under test.
  */
+import { createHash } from 'node:crypto';
 import { signNotification } from '@alirefund/protocol';
 import { dialectsUnderTest } from '@alirefund/store/testing';
 import { describe, expect, it } from 'vitest';
@@ -80,6 +81,34 @@ describe.each(dialectsUnderTest())('batch notifications on %s', (dialect) => {
       'duplicate',
       'duplicate',
     ]);
+  });
+
+  it('keeps a redelivery of the applied body as its digest and first 4 KB; the applied row has it whole', async () => {
+    const { batchNo, trades } = await batchOf(300);
+    const notifyId = `nid-${batchNo}`;
+    stub.valid.add(notifyId);
+    const n = batchNotification({
+      batchNo,
+      notifyId,
+      results: trades.map((tradeNo) => ({ tradeNo, amount: '3.00' })),
+    });
+    expect(n.body.length).toBeGreaterThan(8192);
+    const sha = createHash('sha256').update(n.body, 'latin1').digest('hex');
+    expect((await postNotify(t.app, n.body)).text).toBe('success');
+    expect((await postNotify(t.app, n.body)).text).toBe('success');
+    const log = await t.server.services.notifications.list({ batchNo });
+    const byVerdict = Object.fromEntries(
+      await Promise.all(
+        log.items.map(async (x) => [x.verdict, await t.server.services.notifications.get(x.id)] as const),
+      ),
+    );
+    expect(byVerdict['accepted']).toMatchObject({ rawBody: n.body, bodyLength: null });
+    expect(byVerdict['duplicate']).toMatchObject({
+      rawBody: n.body.slice(0, 4096),
+      bodyLength: n.body.length,
+      bodySha256: sha,
+      reasonCode: 'ALREADY_APPLIED',
+    });
   });
 
   it('applies reordered deliveries of several batches once each', async () => {

@@ -67,11 +67,13 @@ export function createBatchNotifyHandler(
     incoming: IncomingNotification,
     receivedAt: string,
     batchNo: string,
-    d: Omit<AppliedDelivery, 'bodySha256'>,
+    d: AppliedDelivery,
   ) =>
     // Byte for byte the delivery that was verified (sign and notify_verify) and applied: the gateway's
-    // retry. Same verdict and reason as the full path below gives it, without decoding it again.
+    // retry. Same verdict and reason as the full path below gives it, without decoding it again; its row keeps
+    // the body's digest and first 4 KB (the applied row has the whole body).
     recorder.recordOnly(incoming, receivedAt, {
+      sameAsApplied: d.bodySha256,
       kind: 'batch_refund_notify',
       verdict: 'duplicate',
       reasonCode: 'ALREADY_APPLIED',
@@ -135,11 +137,12 @@ export function createBatchNotifyHandler(
       batch.applied_raw_body === raw
     ) {
       const d = {
+        bodySha256,
         notifyId: batch.applied_notify_id,
         notifyTime: batch.applied_notify_time,
         charset: batch.applied_charset,
       };
-      remember(batchNo, { bodySha256, ...d });
+      remember(batchNo, d);
       return duplicateOfApplied(incoming, receivedAt, batchNo, d);
     }
     let n: BatchRefundNotification;

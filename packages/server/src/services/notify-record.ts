@@ -65,6 +65,12 @@ export interface RecordInput {
   notifyTime?: string | null;
   charset: string | null;
   appliedAt?: string | null;
+  /**
+   * The body's SHA-256 when it is byte for byte the applied delivery's (a gateway retry): the row keeps, as for a
+   * rejected one, only the first {@link REJECTED_BODY_PREFIX} bytes with the length and this digest, since the
+   * whole body is stored on the applied row already.
+   */
+  sameAsApplied?: string;
 }
 
 /** A srv_notifications row to insert. */
@@ -73,7 +79,8 @@ export type NotificationRow = Omit<Selectable<NotificationsTable>, 'id'>;
 /**
  * A srv_notifications row for `incoming` (the reason cut to 2,000 characters, credential headers dropped). A
  * rejected delivery keeps only the first {@link REJECTED_BODY_PREFIX} bytes of its body, with the body's length and
- * SHA-256, and at most 2 KB of headers: nothing an unauthenticated caller sends is stored whole.
+ * SHA-256, and at most 2 KB of headers: nothing an unauthenticated caller sends is stored whole. A redelivery of
+ * the applied body ({@link RecordInput.sameAsApplied}) keeps the same prefix, length and digest.
  */
 export function rowFor(incoming: IncomingNotification, receivedAt: string, r: RecordInput): NotificationRow {
   const headers: Record<string, string> = {};
@@ -81,6 +88,7 @@ export function rowFor(incoming: IncomingNotification, receivedAt: string, r: Re
     if (!HEADER_DENYLIST.has(k.toLowerCase())) headers[k.toLowerCase()] = v;
   }
   const rejected = r.verdict === 'rejected';
+  const digestOnly = rejected || r.sameAsApplied !== undefined;
   const body = incoming.body;
   let headersJson = JSON.stringify(headers);
   if (rejected && headersJson.length > REJECTED_HEADERS_MAX) {
@@ -95,9 +103,9 @@ export function rowFor(incoming: IncomingNotification, receivedAt: string, r: Re
     verdict: r.verdict,
     reason_code: r.reasonCode,
     reason: r.reason === null ? null : r.reason.slice(0, 2000),
-    raw_body: latin1(rejected ? body.subarray(0, REJECTED_BODY_PREFIX) : body),
-    body_length: rejected ? body.byteLength : null,
-    body_sha256: rejected ? createHash('sha256').update(body).digest('hex') : null,
+    raw_body: latin1(digestOnly ? body.subarray(0, REJECTED_BODY_PREFIX) : body),
+    body_length: digestOnly ? body.byteLength : null,
+    body_sha256: digestOnly ? (r.sameAsApplied ?? createHash('sha256').update(body).digest('hex')) : null,
     headers_json: headersJson,
     remote_addr: incoming.remoteAddr ?? null,
     charset: r.charset,
