@@ -1,6 +1,5 @@
 import { resolve } from 'node:path';
 import { Kysely, PostgresDialect, sql } from 'kysely';
-import { createPool } from './postgres.js';
 import { BACKSTOP_WAL_PAGES, registerCheckpoints } from './checkpointer.js';
 import { openSqlite, sqliteDialect } from './sqlite.js';
 import { parseDatabaseUrl, redactUrl } from './url.js';
@@ -89,6 +88,8 @@ export async function openDatabase<DB>(url: string, opts: OpenDatabaseOptions = 
     if (poolSize !== undefined && (!Number.isInteger(poolSize) || poolSize < 1)) {
       throw new TypeError(`poolSize must be a positive integer, got ${poolSize}`);
     }
+    // Loaded only for PostgreSQL: a SQLite process never pays for pg's modules (≈ 3 MB of heap).
+    const { createPool } = await import('./postgres.js');
     const pool = createPool(target.connectionString, poolSize);
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     try {
