@@ -173,7 +173,13 @@ describe('the console in Chinese shows no untranslated text', () => {
     const att = await b.post('/refunds', { t: T3, mode: 'nopwd' });
     const attNo = /^\/batches\/(\w+)/.exec(att.location ?? '')![1]!;
     await b.get(`/batches/${attNo}`);
+    // A reconcile attempt (the stub does not answer refund_fastpay_query): its note on the batch page.
+    expect((await b.post(`/batches/${attNo}/reconcile`)).status).toBe(303);
+    expect(await s.server.services.reconcile.attempts(attNo)).not.toEqual([]);
+    await b.get(`/batches/${attNo}`);
     await b.post(`/batches/${attNo}/resolve`, { outcome: 'rejected', note: '查询确认未受理' });
+    // An export: its audit entry's details (format, rows, query).
+    expect((await b.get('/export/batches.csv')).status).toBe(200);
     const log = await s.server.services.notifications.list({ pageSize: 10 });
     paths.push(
       '/dashboard',
@@ -233,7 +239,31 @@ describe('the console in Chinese shows no untranslated text', () => {
       const page = await b.get(`${p}${p.includes('?') ? '&' : '?'}lang=zh-CN`);
       expect(page.status, p).toBe(200);
       for (const run of untranslated(visibleText(page.html))) problems.push(`${p}: ${run}`);
+      // What the pages mark as shown without a translation (an unknown audit key, a reconcile outcome without a note).
+      for (const m of page.html.matchAll(/data-untranslated="1"[^>]*>([^<]*)</g))
+        problems.push(`${p}: ${m[1]}`);
     }
     expect([...new Set(problems)]).toEqual([]);
+  });
+
+  it("shows every audit entry's detail keys through the catalogue, in zh and en", async () => {
+    const { items } = await s.server.services.audit.list({ limit: 50 });
+    const keys = new Set(
+      items.flatMap((e) =>
+        e.details !== null && typeof e.details === 'object' ? Object.keys(e.details as object) : [],
+      ),
+    );
+    // The set-up leaves entries with details of several shapes (batches.create, trades.register, export…).
+    expect(keys.size).toBeGreaterThanOrEqual(8);
+    const labels = (html: string) =>
+      new Map([...html.matchAll(/data-key="([^"]+)"[^>]*>([^<]*)</g)].map((m) => [m[1]!, m[2]!]));
+    const zh = labels((await b.get('/audit?lang=zh-CN')).html);
+    const en = labels((await b.get('/audit?lang=en')).html);
+    await b.get('/audit?lang=zh-CN');
+    for (const k of keys) {
+      expect(zh.get(k), `zh label of ${k}`).toMatch(/[\u4e00-\u9fff]/);
+      expect(en.get(k), `en label of ${k}`).toMatch(/^[A-Z]/);
+      expect(en.get(k), `en label of ${k}`).not.toBe(k);
+    }
   });
 });

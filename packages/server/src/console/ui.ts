@@ -11,7 +11,7 @@ import type { CCtx } from './env.js';
 import type { Dict, EventData, Lang } from './i18n.js';
 import { CSRF_FIELD } from './security.js';
 import { ASSET_VERSION } from './style.js';
-import { displayYuan } from './yuan.js';
+import { displayYuan, groupAmountsIn } from './yuan.js';
 
 export type Html = HtmlEscapedString;
 
@@ -133,7 +133,8 @@ export function eventKind(t: Dict, kind: string): string {
 }
 
 /**
- * A batch event's message: in English the stored message (the most specific, as the API gives it); in Chinese
+ * A batch event's message: in English the stored message (the most specific, as the API gives it; its amounts
+ * with thousands separators); in Chinese
  * rendered from its kind, state and stored data, the stored English as the tooltip; an unknown kind keeps the
  * stored message.
  */
@@ -145,7 +146,7 @@ export function eventMessage(
   const text = (t.ev.events as Record<string, ((d: EventData, s: string | null) => string) | undefined>)[
     e.kind
   ];
-  if (lang === 'en' || !text) return h`${e.message}`;
+  if (lang === 'en' || !text) return h`${groupAmountsIn(e.message)}`;
   const data = e.data !== null && typeof e.data === 'object' ? (e.data as EventData) : {};
   return h`<span title="${e.message}">${text(data, e.state)}</span>`;
 }

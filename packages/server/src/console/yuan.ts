@@ -16,3 +16,13 @@ export function groupYuan(text: string): string {
 export function displayYuan(fen: number): string {
   return groupYuan(formatYuan(fen));
 }
+
+/**
+ * A stored English message shown as is (`… 1234567.89 yuan …`), with thousands separators in its yuan amounts:
+ * numbers with exactly two decimals; trade and batch numbers (no decimals) are left alone.
+ */
+export function groupAmountsIn(text: string): string {
+  return text.replace(/(?<![\d.,])(\d{4,})(\.\d{2})(?![\d.])/g, (_, int: string, dec: string) =>
+    groupYuan(`${int}${dec}`),
+  );
+}

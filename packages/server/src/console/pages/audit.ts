@@ -9,10 +9,25 @@ import { auditAction, h, type Html, pager, render, when } from '../ui.js';
 
 const PAGE_SIZE = 50;
 
-/** A target as stored; `N trades` (trades.register) in the page's language. */
-function auditTarget(t: Dict, target: string | null): string {
+/** The list an `export` entry names, in the page's language. */
+function exportedList(t: Dict, name: string): string | undefined {
+  const lists: Record<string, string> = {
+    batches: t.nav.batches,
+    trades: t.nav.trades,
+    notifications: t.nav.notifications,
+    audit: t.nav.audit,
+    records: t.work.recordsSheet,
+    failed: t.work.failedSheet,
+  };
+  return Object.hasOwn(lists, name) ? lists[name] : undefined;
+}
+
+/** A target as stored; `N trades` (trades.register) and an export's list in the page's language. */
+function auditTarget(t: Dict, action: string, target: string | null): string {
   const m = /^([0-9]+) trades$/.exec(target ?? '');
-  return m ? t.ev.nTrades(Number(m[1])) : (target ?? '');
+  if (m) return t.ev.nTrades(Number(m[1]));
+  if (action === 'export' && target !== null) return exportedList(t, target) ?? target;
+  return target ?? '';
 }
 
 /** A value as stored (strings as they are, the rest as JSON), cut at `max` characters. */
@@ -57,7 +72,7 @@ ${exportLinks(t, 'audit', { actor })}</form>
         ? h`<tr><td colspan="6" class="empty">${t.noAudit}</td></tr>`
         : items.map(
             (e) =>
-              h`<tr><td>${when(e.at)}</td><td class="small">${e.actor}</td><td class="small" data-action="${e.action}">${auditAction(t, e.action)}</td><td class="mono small">${auditTarget(t, e.target)}</td><td class="mono small">${e.ip ?? ''}</td><td class="small audit-details">${auditDetails(t, e.details)}</td></tr>`,
+              h`<tr><td>${when(e.at)}</td><td class="small">${e.actor}</td><td class="small" data-action="${e.action}">${auditAction(t, e.action)}</td><td class="mono small">${auditTarget(t, e.action, e.target)}</td><td class="mono small">${e.ip ?? ''}</td><td class="small audit-details">${auditDetails(t, e.details)}</td></tr>`,
           )
     }</tbody></table></div>
 ${pager(t, { page: pageNo, pageSize: PAGE_SIZE, total }, '/audit', { actor })}`;
