@@ -7,9 +7,8 @@ import type { RefundMode } from '@alirefund/protocol';
 import type { AlirefundServer } from '@alirefund/server';
 import { CliError } from '../io.js';
 import type { LineIssue } from './input.js';
-import { collectGarbage } from './gc.js';
+import type { BulkItems } from './items.js';
 import { type Run, type RunBatch, runBatches, saveRunBatches } from './runs.js';
-import type { BulkItem } from './validate.js';
 
 /**
  * The run's batches, in file order, rebuilt from srv_batches (created_by = the run's actor; each batch found by
@@ -19,7 +18,7 @@ import type { BulkItem } from './validate.js';
 export async function recoverMapping(
   server: AlirefundServer,
   run: Run,
-  items: readonly BulkItem[],
+  items: BulkItems,
 ): Promise<RunBatch[]> {
   const saved = await runBatches(server.database, run.run_id);
   const rows = await server.database.db
@@ -30,7 +29,7 @@ export async function recoverMapping(
     .orderBy('b.created_at')
     .execute();
   if (rows.length === 0) return saved;
-  const indexOf = new Map(items.map((it, i) => [it.tradeNo, i]));
+  const indexOf = items.indexByTrade();
   const byFirst = new Map<number, { batchNo: string; count: number }>();
   for (const r of rows) {
     const at = indexOf.get(r.trade_no);
@@ -50,8 +49,8 @@ export async function recoverMapping(
       batch_no: saved[mapping.length]?.batch_no ?? b.batchNo,
       first_item: first,
       item_count: b.count,
-      first_line: items[first]?.line ?? 0,
-      last_line: items[first + b.count - 1]?.line ?? 0,
+      first_line: first < items.length ? items.line(first) : 0,
+      last_line: first + b.count - 1 < items.length ? items.line(first + b.count - 1) : 0,
     });
     next = first + b.count;
   }
@@ -61,27 +60,31 @@ export async function recoverMapping(
 
 /**
  * Creates the batches of the items that `mapping` does not cover yet, a few at a time so that memory stays
- * flat, appending each to `mapping` (and to the run's record) as it is persisted. Returns the issues
- * createBatches found (with the file's lines and columns), or none.
+ * flat, appending each to `mapping` (and to the run's record) as it is persisted. The file's check has just read
+ * every trade, so createBatches does not read them again (`tradesChecked`; its reservation still takes a trade
+ * only if it is free and has the balance). Returns the issues createBatches found (with the file's lines and
+ * columns), or none.
  */
 export async function createRunBatches(
   server: AlirefundServer,
   run: Run,
-  items: readonly BulkItem[],
+  items: BulkItems,
   mapping: RunBatch[],
   opts: { mode: RefundMode; actor: string },
 ): Promise<LineIssue[]> {
   const covered = mapping.reduce((n, m) => n + m.item_count, 0);
   const perCall = Math.max(1, Math.floor(10_000 / run.batch_size)) * run.batch_size;
   for (let start = covered; start < items.length; start += perCall) {
-    const slice = items.slice(start, start + perCall);
-    const created = await server.services.refunds.createBatches(
-      slice.map(({ line: _line, ...item }) => item),
-      { mode: opts.mode, batchSize: run.batch_size, actor: opts.actor, queue: false },
-    );
+    const created = await server.services.refunds.createBatches(items.refundItems(start, start + perCall), {
+      mode: opts.mode,
+      batchSize: run.batch_size,
+      actor: opts.actor,
+      queue: false,
+      tradesChecked: true,
+    });
     if (created.issues.length > 0)
       return created.issues.map((i) => ({
-        line: i.index === null ? 0 : (slice[i.index]?.line ?? 0),
+        line: i.index === null || start + i.index >= items.length ? 0 : items.line(start + i.index),
         field: i.field === 'tradeNo' ? 'trade_no' : i.field,
         code: i.code,
         message: i.message,
@@ -94,15 +97,14 @@ export async function createRunBatches(
         batch_no: b.batchNo,
         first_item: first,
         item_count: b.recordCount,
-        first_line: items[first]!.line,
-        last_line: items[first + b.recordCount - 1]!.line,
+        first_line: items.line(first),
+        last_line: items.line(first + b.recordCount - 1),
       };
       mapping.push(row);
       first += b.recordCount;
       return row;
     });
     await saveRunBatches(server.database, rows);
-    collectGarbage();
   }
   return [];
 }

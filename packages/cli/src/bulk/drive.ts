@@ -1,7 +1,8 @@
 /**
  * Step 3 of a bulk run: the batches, one at a time, until each has its outcome. nopwd batches go through the
  * server's queue (one batch per partner in flight), pwd batches as forms for the operator's browser; the loop
- * polls the batches' states (a notification handled by --serve wakes it at once), follows batches re-created
+ * reads the batches' states when woken (a notification applied by --serve, Ctrl-C) or on a poll (a slow one
+ * with --serve, for notifications that arrive elsewhere; a quicker one without), follows batches re-created
  * under a fresh batch_no, asks the gateway about a batch left `submitted` by a process that stopped, and stops
  * for an operator on an outcome-unknown batch, on Ctrl-C, or when nothing moves for --timeout.
  */
@@ -14,9 +15,11 @@ import {
   type ServerSettings,
 } from '@alirefund/server';
 import { CliError } from '../io.js';
-import { collectGarbage } from './gc.js';
 import { type PwdTarget, presentPwd } from './pwd.js';
 import { heartbeat, type RunBatch, updateRunBatchNo } from './runs.js';
+
+/** With --serve, how often the loop looks at the batches anyway (a notification applied by another process). */
+const SAFETY_POLL_MS = 1_000;
 
 const TERMINAL: ReadonlySet<BatchState> = new Set(['finished', 'rejected', 'cancelled', 'resubmit_manually']);
 
@@ -53,6 +56,8 @@ export interface DriveContext extends PwdTarget {
   /** Ctrl-C: `requested` is set by the SIGINT handler, which calls `wake` (set by {@link drive}). */
   stop: { requested: boolean; wake: () => void };
   setWake(w: () => void): void;
+  /** Notifications are applied in this process (--serve) and wake the loop: poll only now and then. */
+  notified: boolean;
   /** Called while the gateway has the current batch (waiting for its notification), with the batches' rows. */
   whileWaiting(byNo: ReadonlyMap<string, BatchRow>): Promise<void>;
 }
@@ -82,7 +87,6 @@ export async function drive(ctx: DriveContext): Promise<RunEnd> {
   let lastChange = Date.now();
   let pollMs = 20;
   let beat = Date.now();
-  let gcDue = false;
   // A wake-up (a notification handled, Ctrl-C) that comes while the loop is busy is kept for its next wait.
   let woken = false;
   let endWait: (() => void) | null = null;
@@ -156,7 +160,6 @@ export async function drive(ctx: DriveContext): Promise<RunEnd> {
       failed += bad;
       if (!reported.has(m.batch_no)) {
         reported.add(m.batch_no);
-        if (reported.size % 10 === 0) gcDue = true;
         progress.update({
           recordsDone,
           recordsTotal: totalRecords,
@@ -303,13 +306,17 @@ export async function drive(ctx: DriveContext): Promise<RunEnd> {
     }
     if (b.state === 'accepted' || b.state === 'submitted') {
       // The gateway has the batch: until its notification, this process has nothing to send. Do the work that
-      // is off the critical path now (report lines of finished batches, a collection), while the gateway works.
+      // is off the critical path now (report lines of finished batches), while the gateway works.
       await ctx.whileWaiting(byNo);
-      if (gcDue) {
-        gcDue = false;
-        collectGarbage();
-      }
     }
+    // A notification applied here wakes the loop at once: waiting for it, poll only as a safety net. Else poll
+    // quickly right after a change, then back off.
+    const awaitingNotification = ctx.notified && (b.state === 'accepted' || b.state === 'submitted');
+    pollMs = awaitingNotification
+      ? SAFETY_POLL_MS
+      : Date.now() - lastChange < 2_000
+        ? 20
+        : Math.min(500, pollMs * 2);
     if (!woken) {
       await new Promise<void>((r) => {
         const t = setTimeout(done, pollMs);
@@ -321,8 +328,6 @@ export async function drive(ctx: DriveContext): Promise<RunEnd> {
         endWait = done;
       });
     }
-    // Poll quickly right after a change, then back off (a notification wakes the loop at once with --serve).
-    pollMs = Date.now() - lastChange < 2_000 ? 20 : Math.min(500, pollMs * 2);
   }
 }
 

@@ -15,7 +15,7 @@ import {
   summaryAccumulator,
 } from './report.js';
 import type { RunBatch } from './runs.js';
-import type { BulkItem } from './validate.js';
+import type { ItemList } from './items.js';
 
 export type ReportWriter = ReturnType<typeof reportWriter>;
 
@@ -25,12 +25,7 @@ export type ReportWriter = ReturnType<typeof reportWriter>;
  * finished batches while it waits for the gateway ({@link advance}); {@link finish} reports the rest as they
  * are at the end. The report and summary are the same as if every batch were read at the end.
  */
-export function reportWriter(
-  server: AlirefundServer,
-  items: readonly BulkItem[],
-  reportPath: string,
-  write: boolean,
-) {
+export function reportWriter(server: AlirefundServer, items: ItemList, reportPath: string, write: boolean) {
   const report = write ? openReport(reportPath) : null;
   const failedFile = write ? openFailedLines(failedLinesPath(reportPath)) : null;
   const acc = summaryAccumulator();
@@ -101,7 +96,7 @@ export function reportWriter(
 /** The summary of the run's batches as they are now (a dry run of a run that exists writes no report). */
 export async function currentSummary(
   server: AlirefundServer,
-  items: readonly BulkItem[],
+  items: ItemList,
   mapping: readonly RunBatch[],
   reportPath: string,
 ): Promise<{ summary: Summary }> {

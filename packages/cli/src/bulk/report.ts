@@ -5,7 +5,7 @@
 import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { formatYuan, lookupCode } from '@alirefund/protocol';
 import type { BatchState } from '@alirefund/server';
-import type { BulkItem } from './validate.js';
+import type { BulkItem, ItemList } from './items.js';
 
 export type LineOutcome = 'refunded' | 'failed' | 'pending';
 
@@ -87,7 +87,7 @@ function outcomeOf(
 
 /** Outcomes of the file items `first_item … first_item+item_count-1`, carried by batch `batch_no` (null: none). */
 export function batchResults(
-  items: readonly BulkItem[],
+  items: ItemList,
   m: { batch_no: string | null; first_item: number; item_count: number },
   batch: BatchOutcomeRow | null,
   records: readonly RecordOutcomeRow[],
@@ -96,7 +96,7 @@ export function batchResults(
   for (const r of records) bySeq.set(Number(r.seq), r);
   const out: LineResult[] = [];
   for (let k = 0; k < m.item_count; k++) {
-    const it = items[m.first_item + k];
+    const it = items.at(m.first_item + k);
     if (it) out.push(outcomeOf(it, m.batch_no, batch, bySeq.get(k + 1)));
   }
   return out;

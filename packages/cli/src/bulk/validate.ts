@@ -12,13 +12,12 @@ import {
   type RefundMode,
   validateDetailRecords,
 } from '@alirefund/protocol';
-import { type RefundItem, type TradeView, tradeRefundIssues } from '@alirefund/server';
+import { tradeRefundIssues } from '@alirefund/server';
 import { type InputRow, type LineIssue, royaltyItem } from './input.js';
+import type { BulkItem } from './items.js';
 
-/** A row that passed the file checks, ready for the server's createBatches. */
-export interface BulkItem extends RefundItem {
-  line: number;
-}
+/** A trade as the refund checks read it (`services.refunds.tradeStates`). */
+type TradeState = NonNullable<Parameters<typeof tradeRefundIssues>[1]>;
 
 /** Maps the SDK's field names back to the file's column names. */
 function columnOf(field: string): string {
@@ -41,16 +40,17 @@ function columnOf(field: string): string {
 
 /**
  * The rules that need nothing but the file: amounts, the SDK's record rules in `charset` for `mode`, and
- * duplicates. Returns the refund items (in file order) and every issue (sorted by line).
+ * duplicates (`firstLine`: each trade number's first line so far, shared by the chunks of one file). Returns the
+ * refund items (in file order) and every issue (sorted by line).
  */
 export function validateRows(
   rows: readonly InputRow[],
   opts: { charset: Charset; mode: RefundMode },
+  firstLine: Map<string, number> = new Map(),
 ): { items: BulkItem[]; issues: LineIssue[] } {
   const issues: LineIssue[] = [];
   const items: BulkItem[] = [];
   const badAmount = new Set<number>();
-  const firstLine = new Map<string, number>();
   for (const r of rows) {
     let amountFen = parseYuan(r.amountText);
     if (amountFen === null) {
@@ -134,7 +134,7 @@ export function validateRows(
  */
 export function checkAgainstTrades(
   items: readonly BulkItem[],
-  trades: ReadonlyMap<string, TradeView>,
+  trades: ReadonlyMap<string, TradeState>,
   partner: string,
 ): LineIssue[] {
   const column = { tradeNo: 'trade_no', amount: 'amount', royalties: 'royalty_from' } as const;

@@ -18,11 +18,9 @@ import { resolve } from 'node:path';
 import { formatYuan } from '@alirefund/protocol';
 import { createServer, ServiceError } from '@alirefund/server';
 import { createRunBatches, recoverMapping } from '../bulk/batches.js';
-import { checkAll } from '../bulk/check.js';
-import { readRefundInput } from '../bulk/input.js';
+import { checkFile } from '../bulk/check.js';
 import { drive } from '../bulk/drive.js';
 import { type NotifyEndpoint, serveNotifications } from '../bulk/endpoint.js';
-import { collectGarbage, gcStats } from '../bulk/gc.js';
 import {
   EXIT,
   loadSettings,
@@ -63,12 +61,9 @@ export async function runRefund(opts: RefundOptions, io: Io): Promise<number> {
   const runId = sha256(bytes);
   const reportPath = resolve(io.cwd, opts.report ?? `${opts.file}.report.csv`);
 
-  // 1. The file (read once; the bytes are dropped as soon as the rows exist).
+  // 1. The file (read once, checked a chunk of rows at a time; the bytes are dropped once the items exist).
   const t0 = performance.now();
-  const gc0 = gcStats.ms;
   const timings: Record<string, number> = {};
-  const parsed = await readRefundInput(file, bytes);
-  bytes = null;
 
   const log = createLogger(io.env['ALIREFUND_LOG_LEVEL'] ?? 'warn');
   const server = await createServer({ settings, log, console: false, background: false });
@@ -89,12 +84,12 @@ export async function runRefund(opts: RefundOptions, io: Io): Promise<number> {
   let writer: ReportWriter | undefined;
   try {
     // Order numbers resolved through the store; every problem, format and business, in one pass.
-    const checked = await checkAll(server, parsed, {
+    const checked = await checkFile(server, file, bytes, {
       charset: settings.alipay.inputCharset,
       mode,
       partner: settings.alipay.partner,
     });
-    parsed.rows.length = 0;
+    bytes = null;
     const { items, issues } = checked;
     await migrateBulk(server.database);
     const actor = `cli:refund:${runId.slice(0, 16)}`;
@@ -125,12 +120,11 @@ export async function runRefund(opts: RefundOptions, io: Io): Promise<number> {
 
     if (!resuming) {
       timings.validateMs = Math.round(performance.now() - t0);
-      collectGarbage();
       if (issues.length > 0) {
         printIssues(io, opts.file, issues, json);
         return EXIT.invalid;
       }
-      const totalFen = items.reduce((s, i) => s + i.amountFen, 0);
+      const totalFen = items.totalFen;
       if (opts.dryRun) {
         printDryRun(
           io,
@@ -238,6 +232,7 @@ export async function runRefund(opts: RefundOptions, io: Io): Promise<number> {
       setWake: (w) => {
         wake = w;
       },
+      notified: endpoint !== undefined,
       whileWaiting: (byNo) => reporting.advance(mapping, byNo, 2),
     });
     progress.finish();
@@ -245,7 +240,6 @@ export async function runRefund(opts: RefundOptions, io: Io): Promise<number> {
     const tr = performance.now();
     const res = await reporting.finish(mapping);
     timings.reportMs = Math.round(performance.now() - tr);
-    timings.gcMs = Math.round(gcStats.ms - gc0);
     if (end.kind === 'complete')
       await setRunState(server.database, runId, 'complete', new Date().toISOString());
     return printOutcome(

@@ -12,11 +12,71 @@ import {
   TRADE_NO_RE,
   validateDetailRecords,
 } from '@alirefund/protocol';
-import type { Kysely } from 'kysely';
-import type { RefundMode, ServerDB } from '../db.js';
+import type { RefundMode, ServerDatabase } from '../db.js';
 import { type ItemIssue, ServiceError } from '../errors.js';
 import type { BatchPlan, PreviewResult, RefundItem } from './refund-types.js';
+import { CHUNK, compiled, valuesText } from './sql-text.js';
 import { MAX_REFUNDS_PER_TRADE, type TradeService, type TradeView } from './trades.js';
+
+/** What the refund checks read of a trade (a few columns, not the whole {@link TradeView}). */
+export type TradeRefundState = Pick<
+  TradeView,
+  | 'tradeNo'
+  | 'partner'
+  | 'paidFen'
+  | 'refundedFen'
+  | 'reservedFen'
+  | 'refundCount'
+  | 'openBatchNo'
+  | 'hasRoyalty'
+>;
+
+/** The amount reserved is looked up only for a trade in an open batch (a join would probe it for every trade). */
+const STATES_HEAD =
+  'select t.trade_no, t.partner, t.paid_fen, t.refunded_fen, t.refund_count, t.open_batch_no, t.has_royalty, ' +
+  'case when t.open_batch_no is null then null else (select r.amount_fen from srv_batch_records r ' +
+  'where r.batch_no = t.open_batch_no and r.trade_no = t.trade_no) end as reserved_fen ' +
+  'from srv_trades t where t.trade_no in (';
+
+interface StateRow {
+  trade_no: string;
+  partner: string;
+  paid_fen: number | bigint;
+  refunded_fen: number | bigint;
+  refund_count: number | bigint;
+  open_batch_no: string | null;
+  has_royalty: number | bigint | boolean;
+  reserved_fen: number | bigint | null;
+}
+
+/**
+ * The refund checks' view of trades `tradeNos` (unknown ones left out): the columns {@link tradeRefundIssues}
+ * needs, read with one fixed statement per {@link CHUNK} numbers. Pass a transaction's `db` inside one.
+ */
+export async function readTradeStates(
+  database: ServerDatabase,
+  tradeNos: readonly string[],
+  db = database.db,
+): Promise<Map<string, TradeRefundState>> {
+  const out = new Map<string, TradeRefundState>();
+  for (let i = 0; i < tradeNos.length; i += CHUNK) {
+    const chunk = tradeNos.slice(i, i + CHUNK);
+    const text = `${STATES_HEAD}${valuesText('?', chunk.length)})`;
+    const { rows } = await db.executeQuery(compiled(database.dialect, text, chunk));
+    for (const r of rows as StateRow[])
+      out.set(r.trade_no, {
+        tradeNo: r.trade_no,
+        partner: r.partner,
+        paidFen: Number(r.paid_fen),
+        refundedFen: Number(r.refunded_fen),
+        reservedFen: Number(r.reserved_fen ?? 0),
+        refundCount: Number(r.refund_count),
+        openBatchNo: r.open_batch_no,
+        hasRoyalty: Number(r.has_royalty) === 1,
+      });
+  }
+  return out;
+}
 
 /** A refund item as far as the local checks need it. */
 export interface RefundCheckItem {
@@ -33,7 +93,7 @@ export interface RefundCheckItem {
  */
 export function tradeRefundIssues(
   item: RefundCheckItem,
-  t: TradeView | undefined,
+  t: TradeRefundState | undefined,
   partner?: string,
 ): Array<{ field: 'tradeNo' | 'amount' | 'royalties'; code: string; message: string }> {
   const out: Array<{ field: 'tradeNo' | 'amount' | 'royalties'; code: string; message: string }> = [];
@@ -126,7 +186,10 @@ function checkItemShapes(items: readonly RefundItem[], mode: RefundMode): ItemIs
   return issues;
 }
 
-function checkAgainstTrades(items: readonly RefundItem[], found: Map<string, TradeView>): ItemIssue[] {
+function checkAgainstTrades(
+  items: readonly RefundItem[],
+  found: ReadonlyMap<string, TradeRefundState>,
+): ItemIssue[] {
   const issues: ItemIssue[] = [];
   items.forEach((it, index) => {
     for (const i of tradeRefundIssues(it, found.get(it.tradeNo))) issues.push({ index, ...i });
@@ -142,15 +205,17 @@ function toRecord(it: RefundItem): DetailRecord {
 }
 
 /**
- * Validates a selection (shapes, local state read through `db`, the SDK's rules per batch) and splits it into
- * batches of `batchSize` records. Writes nothing.
+ * Validates a selection (shapes, local state, the SDK's rules per batch) and splits it into batches of
+ * `batchSize` records. Writes nothing. `tradesChecked`: the caller has just checked every item against the
+ * trades ({@link tradeRefundIssues}), so they are not read again; the reservation in createBatches still takes
+ * each trade only if it is free and has the balance at that moment.
  */
 export async function planBatches(
-  ctx: { trades: TradeService; charset: Charset },
+  ctx: { trades: TradeService; database: ServerDatabase; charset: Charset },
   items: readonly RefundItem[],
   mode: RefundMode,
   batchSize: number,
-  db: Kysely<ServerDB>,
+  tradesChecked = false,
 ): Promise<PreviewResult> {
   if (mode !== 'pwd' && mode !== 'nopwd') {
     throw new ServiceError('VALIDATION_FAILED', 'mode must be pwd or nopwd', 'mode');
@@ -167,11 +232,14 @@ export async function planBatches(
     };
   }
   const issues = checkItemShapes(items, mode);
-  const found = await ctx.trades.getMany(
-    [...new Set(items.map((i) => i.tradeNo).filter((t) => typeof t === 'string'))],
-    db,
-  );
-  issues.push(...checkAgainstTrades(items, found).filter((i) => !issues.some((j) => j.index === i.index)));
+  if (!tradesChecked) {
+    const found = await ctx.trades.getMany(
+      [...new Set(items.map((i) => i.tradeNo).filter((t) => typeof t === 'string'))],
+      ctx.database.db,
+    );
+    const shaky = new Set(issues.map((j) => j.index));
+    issues.push(...checkAgainstTrades(items, found).filter((i) => !shaky.has(i.index)));
+  }
   const batches: BatchPlan[] = [];
   for (let start = 0; start < items.length; start += batchSize) {
     const itemIndexes = items.slice(start, start + batchSize).map((_, k) => start + k);

@@ -14,7 +14,7 @@ import { addEvent, explainState, releaseBatch, releaseTrades } from './batch-led
 import { loadBatch, queryBatches } from './batch-views.js';
 import { nowIso } from './clock.js';
 import type { ServiceDeps } from './deps.js';
-import { planBatches } from './refund-checks.js';
+import { planBatches, readTradeStates, type TradeRefundState } from './refund-checks.js';
 import type {
   BatchDetail,
   BatchListQuery,
@@ -27,7 +27,7 @@ import type {
 } from './refund-types.js';
 import type { Page, TradeService } from './trades.js';
 
-export { type RefundCheckItem, tradeRefundIssues } from './refund-checks.js';
+export { type RefundCheckItem, type TradeRefundState, tradeRefundIssues } from './refund-checks.js';
 export type * from './refund-types.js';
 
 export interface RefundService {
@@ -42,7 +42,20 @@ export interface RefundService {
    * and persists each batch with its batch_no, records and reservations in one transaction, before anything is
    * sent. All or nothing: with issues, nothing is created.
    */
-  createBatches(items: readonly RefundItem[], opts: CreateBatchesOptions): Promise<CreateBatchesResult>;
+  createBatches(
+    items: readonly RefundItem[],
+    opts: CreateBatchesOptions & {
+      /**
+       * The caller has just checked every item against the trades ({@link tradeStates} with
+       * {@link tradeRefundIssues}: the CLI's whole-file check), so they are not read a second time. The atomic
+       * reservation still takes a trade only if it is free, under the cap and has the balance when it commits;
+       * a trade changed in between is reported as TRADE_IN_OPEN_BATCH and nothing is created.
+       */
+      tradesChecked?: boolean;
+    },
+  ): Promise<CreateBatchesResult>;
+  /** The refund checks' view of trades (registered, partner, balance, open batch, refund count, royalty). */
+  tradeStates(tradeNos: readonly string[]): Promise<Map<string, TradeRefundState>>;
   /**
    * The seeds' refund template page: `batch_num` and `detail_data` typed by hand, decoded and validated by the
    * SDK, then checked against local state like {@link createBatches} (as one batch).
@@ -73,8 +86,8 @@ export function createRefundService(
 ): RefundService {
   const { database, clock, config, settings } = deps;
   const { persist } = createBatchWriter(deps, audit, () => hooks.batchesQueued());
-  const plan = (items: readonly RefundItem[], mode: RefundMode, batchSize: number) =>
-    planBatches({ trades, charset: config.inputCharset }, items, mode, batchSize, database.db);
+  const plan = (items: readonly RefundItem[], mode: RefundMode, batchSize: number, tradesChecked = false) =>
+    planBatches({ trades, database, charset: config.inputCharset }, items, mode, batchSize, tradesChecked);
 
   const service: RefundService = {
     async preview(items, opts) {
@@ -82,10 +95,17 @@ export function createRefundService(
     },
 
     async createBatches(items, opts) {
-      const planned = await plan(items, opts.mode, opts.batchSize ?? settings.batchSize);
+      const planned = await plan(
+        items,
+        opts.mode,
+        opts.batchSize ?? settings.batchSize,
+        opts.tradesChecked === true,
+      );
       if (planned.issues.length > 0) return { batches: [], issues: planned.issues };
       return persist(items, planned, opts.mode, opts.actor, opts.queue ?? true, opts.owner ?? null);
     },
+
+    tradeStates: (tradeNos) => readTradeStates(database, tradeNos),
 
     async createFromDetailData(input, opts) {
       const decoded = decodeDetailData(input.detailData.trim(), {

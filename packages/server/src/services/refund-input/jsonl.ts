@@ -28,11 +28,22 @@ function textField(
   return '';
 }
 
-/** Reads JSON Lines text into refund lines. */
-export function rowsFromJsonLines(text: string): { rows: InputRow[]; issues: LineIssue[] } {
+/** The problem of a JSON Lines file without a line. */
+export function noJsonRows(): LineIssue {
+  return { line: 0, field: 'file', code: 'NO_ROWS', message: 'the file has no refund lines' };
+}
+
+/**
+ * Reads JSON Lines text into refund lines. `part`: the text is a piece of a file whose first line is line
+ * `firstLine + 1` (a streamed file), so a piece without rows is not reported as an empty file.
+ */
+export function rowsFromJsonLines(
+  text: string,
+  part?: { firstLine: number },
+): { rows: InputRow[]; issues: LineIssue[] } {
   const issues: LineIssue[] = [];
   const rows: InputRow[] = [];
-  let line = 0;
+  let line = part?.firstLine ?? 0;
   let start = 0;
   while (start <= text.length) {
     let end = text.indexOf('\n', start);
@@ -114,8 +125,6 @@ export function rowsFromJsonLines(text: string): { rows: InputRow[]; issues: Lin
     }
     rows.push(row);
   }
-  if (rows.length === 0 && issues.length === 0) {
-    issues.push({ line: 0, field: 'file', code: 'NO_ROWS', message: 'the file has no refund lines' });
-  }
+  if (part === undefined && rows.length === 0 && issues.length === 0) issues.push(noJsonRows());
   return { rows, issues };
 }

@@ -30,12 +30,17 @@ export function rowsFromTable(records: Iterable<TableRecord>): { rows: InputRow[
 /** A table read one record at a time (a streamed spreadsheet), then {@link TableReader.finish}ed. */
 export interface TableReader {
   push(record: TableRecord): void;
+  /** The rows and issues read since the last drain (a streamed file hands them on in chunks). */
+  drain(): { rows: InputRow[]; issues: LineIssue[] };
+  /** The rest, with the problems of the file as a whole (no header, no rows). */
   finish(): { rows: InputRow[]; issues: LineIssue[] };
 }
 
 export function tableReader(): TableReader {
-  const issues: LineIssue[] = [];
-  const rows: InputRow[] = [];
+  let issues: LineIssue[] = [];
+  let rows: InputRow[] = [];
+  /** Rows and issues handed on by drain(). */
+  let drained = 0;
   let col: Map<RefundColumn, number> | null = null;
   let width = 0;
   let header: TableRecord | undefined;
@@ -185,7 +190,7 @@ export function tableReader(): TableReader {
         message:
           'the file is empty; write a header row (e.g. trade_no,amount,reason or 交易号,退款金额,退款原因) and one refund per line',
       });
-    } else if (usable && rows.length === 0 && issues.length === 0) {
+    } else if (usable && drained === 0 && rows.length === 0 && issues.length === 0) {
       issues.push({
         line: 0,
         field: 'file',
@@ -195,5 +200,12 @@ export function tableReader(): TableReader {
     }
     return { rows, issues };
   };
-  return { push, finish };
+  const drain = () => {
+    const out = { rows, issues };
+    drained += rows.length + issues.length;
+    rows = [];
+    issues = [];
+    return out;
+  };
+  return { push, drain, finish };
 }
