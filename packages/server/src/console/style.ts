@@ -142,7 +142,7 @@ label{font-weight:500}
 .form-row{margin:0 0 14px}
 .form-row label{display:block;margin-bottom:4px}
 .form-row .hint{color:var(--muted);font-size:12px;margin-top:3px}
-input[type=text],input[type=password],input[type=search],input[type=number],select,textarea{
+input[type=text],input[type=password],input[type=search],input[type=number],input[type=date],select,textarea{
   font:inherit;color:inherit;background:#fff;border:1px solid var(--border-strong);border-radius:6px;padding:6px 9px;
   min-height:34px;max-width:100%}
 textarea{width:100%;font-family:${MONO_STACK};font-size:13px;line-height:1.5}
