@@ -86,10 +86,9 @@ export function createBatchNotifyHandler(
 
   return async (incoming) => {
     const receivedAt = nowIso(clock);
-    const raw = Buffer.from(incoming.body).toString('latin1');
     const reject = recorder.rejecter(incoming, receivedAt, 'batch_refund_notify');
 
-    const batchNo = peekParam(raw, 'batch_no');
+    const batchNo = peekParam(incoming.body, 'batch_no');
     if (batchNo === null) {
       return reject('MISSING_BATCH_NO', 'the body carries no (single, well-formed) batch_no');
     }
@@ -134,7 +133,7 @@ export function createBatchNotifyHandler(
     if (
       batch.applied_at !== null &&
       batch.applied_kind === 'batch_refund_notify' &&
-      batch.applied_raw_body === raw
+      batch.applied_raw_body === Buffer.from(incoming.body).toString('latin1')
     ) {
       const d = {
         bodySha256,

@@ -8,17 +8,24 @@ import type { ServiceDeps } from './deps.js';
 const BATCH_NO_TOKEN = /^[0-9A-Za-z]{1,64}$/;
 
 /**
- * Reads one parameter from a form body without decoding the rest: batch_no is ASCII, so it can be read before
- * knowing the batch's charset. Null when absent, repeated, or not a plain token.
+ * Reads one parameter from a form body without decoding the rest (or making a string of it): batch_no is ASCII,
+ * so it can be read before knowing the batch's charset. Null when absent, repeated, or not a plain token.
  */
-export function peekParam(rawLatin1: string, name: string): string | null {
+export function peekParam(body: Uint8Array, name: string): string | null {
+  const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  const key = Buffer.from(name, 'latin1');
   let found: string | null = null;
-  for (const part of rawLatin1.split('&')) {
-    const eq = part.indexOf('=');
-    const key = eq < 0 ? part : part.slice(0, eq);
-    if (key !== name) continue;
+  for (let at = buf.indexOf(key); at >= 0; at = buf.indexOf(key, at + 1)) {
+    // A key starts the body or follows '&', and ends at '=', '&' or the end ('&' and '=' in values are encoded).
+    if (at > 0 && buf[at - 1] !== 0x26) continue;
+    const after = at + key.length;
+    if (after < buf.length && buf[after] !== 0x3d && buf[after] !== 0x26) continue;
     if (found !== null) return null;
-    let value = eq < 0 ? '' : part.slice(eq + 1);
+    const amp = buf.indexOf(0x26, after);
+    let value =
+      after < buf.length && buf[after] === 0x3d
+        ? buf.toString('latin1', after + 1, amp < 0 ? buf.length : amp)
+        : '';
     if (value.includes('%')) {
       try {
         value = decodeURIComponent(value);
