@@ -91,6 +91,24 @@ describe('alirefund demo → the CLI', () => {
     expect(JSON.parse(io.out)).toMatchObject({ refunded: { lines: 1, amount: '9.90' } });
   }, 90_000);
 
+  it('a trade the sandbox refuses is still registered, and the answer (console and API) says so, not only stderr', async () => {
+    const tradeNo = '2026120121001004180000434343';
+    // Registered by the merchant server (a buyer is free text there), refused by the sandbox's seed (not an email).
+    const res = await fetch(`${demo.consoleUrl}api/trades`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${demo.secrets.apiToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ tradeNo, amount: '5.00', buyer: 'buyer@@not-an-email' }),
+    });
+    expect(res.status).toBe(201);
+    const body = (await res.json()) as { notices?: Array<{ code: string; tradeNos: string[] }> };
+    expect(body.notices).toEqual([
+      expect.objectContaining({ code: 'SANDBOX_MIRROR_FAILED', tradeNos: [tradeNo] }),
+    ]);
+    expect(demoIo.err).toContain('are NOT in the sandbox');
+    const sbx = await fetch(`${demo.gatewayUrl.replace('/gateway.do', '')}/sandbox/api/trades/${tradeNo}`);
+    expect(sbx.status).toBe(404);
+  });
+
   it('prints the environment, the env file and the CLI commands', async () => {
     const other = mkdtempSync(join(tmpdir(), 'alirefund-demo-print-'));
     const io = ioIn(other);

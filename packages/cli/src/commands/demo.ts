@@ -219,10 +219,18 @@ function mirrorImports(server: AlirefundServer, sandbox: Sandbox, io: Io): void 
       });
       io.stderr(`demo: ${res.created.length} imported trade(s) also created in the sandbox\n`);
     } catch (e) {
+      const message = (e as Error).message.split('\n').slice(0, 3).join(' ');
       io.stderr(
-        `\nWARNING demo: ${res.created.length} imported trade(s) are NOT in the sandbox (${(e as Error).message.split('\n').slice(0, 3).join(' ')});\n` +
+        `\nWARNING demo: ${res.created.length} imported trade(s) are NOT in the sandbox (${message});\n` +
           `refunds of them will fail with TRADE_NOT_EXISTS. Add them with POST /sandbox/api/trades.\n\n`,
       );
+      // Said on the console page (and in the API's answer) too, not only in this terminal.
+      const notice = {
+        code: 'SANDBOX_MIRROR_FAILED' as const,
+        tradeNos: res.created.map((t) => t.tradeNo),
+        message,
+      };
+      return { ...res, notices: [...(res.notices ?? []), notice] };
     }
     return res;
   };

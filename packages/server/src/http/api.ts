@@ -253,7 +253,15 @@ export function mountApi(app: Hono, services: ServerServices, log: Logger): void
         res.issues,
       );
     }
-    return c.json({ created: res.created, unchanged: res.unchanged }, res.created.length > 0 ? 201 : 200);
+    return c.json(
+      {
+        created: res.created,
+        unchanged: res.unchanged,
+        // e.g. the demo's SANDBOX_MIRROR_FAILED: registered here, but a refund of them will fail elsewhere
+        ...(res.notices !== undefined && res.notices.length > 0 ? { notices: res.notices } : {}),
+      },
+      res.created.length > 0 ? 201 : 200,
+    );
   });
 
   api.get('/trades', async (c) => {
