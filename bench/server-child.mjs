@@ -8,6 +8,8 @@
 //            notification route first, as `alirefund serve`
 // The parent talks over IPC: {port} when listening; reset / stats / cpu / stop.
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import v8 from 'node:v8';
 import { createServer as createHttpServer } from 'node:http';
 
 const PARTNER = '2088101122136241';
@@ -104,8 +106,17 @@ async function startAlirefund() {
 const role = process.env.BENCH_ROLE;
 let peak = process.memoryUsage.rss();
 let cpuFrom = process.cpuUsage();
+// BENCH_MEM=1: where the memory was at the peak (heap, external, array buffers), printed on stop.
+let atPeak;
 const sampler = setInterval(() => {
-  peak = Math.max(peak, process.memoryUsage.rss());
+  const rss = process.memoryUsage.rss();
+  if (rss > peak && process.env.BENCH_MEM) {
+    atPeak = process.memoryUsage();
+    for (const m of readFileSync('/proc/self/status', 'utf8').matchAll(/^(Rss\w+):\s+(\d+) kB/gm))
+      atPeak[m[1]] = Number(m[2]) * 1024;
+    for (const sp of v8.getHeapSpaceStatistics()) atPeak[sp.space_name] = sp.space_size;
+  }
+  peak = Math.max(peak, rss);
 }, 10);
 let server;
 let stop;
@@ -144,6 +155,11 @@ process.on('message', async (m) => {
   }
   if (m.cmd === 'stop') {
     clearInterval(sampler);
+    if (atPeak) {
+      const mb = (n) => `${(n / 1048576).toFixed(0)} MB`;
+      const parts = Object.entries(atPeak).map(([k, v]) => `${k} ${mb(v)}`);
+      console.error(`  ${role} at its peak: ${parts.join(', ')}`);
+    }
     await stop();
     process.send?.({ stopped: true });
     process.exit(0);

@@ -6,6 +6,8 @@
  *   BENCH_PG=off …                                     # SQLite only (BENCH_SQLITE=off: PostgreSQL only)
  *   BENCH_PROF=dir …                                   # write a .cpuprofile of every server process into dir
  *   BENCH_CHECKPOINTS=off …                            # SQLite checkpoints inline (no background worker), to compare
+ *   BENCH_NODE_ROUTE=off …                             # every request through Hono (no server.nodeRoute), to compare
+ *   BENCH_MEM=1 …                                      # print each server's memory (V8 spaces, RssAnon/File) at its peak
  *
  * Per phase: a real sandbox (in this process, its own SQLite file) accepts 2,000 nopwd batches of 50 records that
  * the server created, processes them and puts their batch_refund_notify in its outbox (not sent: the first send is
