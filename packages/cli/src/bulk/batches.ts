@@ -73,7 +73,7 @@ export async function createRunBatches(
   opts: { mode: RefundMode; actor: string },
 ): Promise<LineIssue[]> {
   const covered = mapping.reduce((n, m) => n + m.item_count, 0);
-  const perCall = Math.max(1, Math.floor(10_000 / run.batch_size)) * run.batch_size;
+  const perCall = Math.max(1, Math.floor(1_000 / run.batch_size)) * run.batch_size;
   for (let start = covered; start < items.length; start += perCall) {
     const created = await server.services.refunds.createBatches(items.refundItems(start, start + perCall), {
       mode: opts.mode,

@@ -21,7 +21,7 @@ import { checkAgainstTrades, validateRows } from './validate.js';
 const TRADE_FIELDS: ReadonlySet<string> = new Set(['trade_no', 'out_trade_no']);
 
 /** Rows read and checked at a time (an .xlsx workbook comes whole). */
-const CHUNK_ROWS = 5000;
+const CHUNK_ROWS = 1000;
 
 export interface CheckedFile {
   format: InputFormat;

@@ -8,7 +8,7 @@ import type { AlirefundServer } from '@alirefund/server';
 import { CliError } from '../io.js';
 import {
   type BatchOutcomeRow,
-  batchResults,
+  eachBatchResult,
   type LineResult,
   openReport,
   type Summary,
@@ -39,10 +39,11 @@ export function reportWriter(server: AlirefundServer, items: ItemList, reportPat
       .select(['batch_no', 'seq', 'result_code', 'result_amount_fen', 'succeeded'])
       .where('batch_no', '=', m.batch_no)
       .execute();
-    const results = batchResults(items, m, batch, records);
-    for (const r of results) acc.add(r);
-    report?.write(results);
-    failedFile?.write(results);
+    eachBatchResult(items, m, batch, records, (r) => {
+      acc.add(r);
+      report?.line(r);
+      failedFile?.line(r);
+    });
     covered = Math.max(covered, m.first_item + m.item_count);
     next++;
   }
@@ -69,14 +70,16 @@ export function reportWriter(server: AlirefundServer, items: ItemList, reportPat
             .executeTakeFirst();
           await add(m, batch ?? null);
         }
-        const rest = batchResults(
+        eachBatchResult(
           items,
           { batch_no: null, first_item: covered, item_count: items.length - covered },
           null,
           [],
+          (r) => {
+            acc.add(r);
+            report?.line(r);
+          },
         );
-        for (const r of rest) acc.add(r);
-        report?.write(rest);
       } finally {
         report?.close();
         failedFile?.close();
@@ -125,16 +128,14 @@ function openFailedLines(path: string) {
   let count = 0;
   let closed = false;
   return {
-    write(results: readonly LineResult[]) {
-      for (const r of results) {
-        if (r.outcome !== 'failed') continue;
-        if (fd === null) {
-          fd = openSync(tmp, 'w');
-          writeSync(fd, `\uFEFF${FAILED_HEADER}\n`);
-        }
-        writeSync(fd, `${r.tradeNo},${formatYuan(r.amountFen)},${field(r.reason)}\n`);
-        count++;
+    line(r: LineResult) {
+      if (r.outcome !== 'failed') return;
+      if (fd === null) {
+        fd = openSync(tmp, 'w');
+        writeSync(fd, `\uFEFF${FAILED_HEADER}\n`);
       }
+      writeSync(fd, `${r.tradeNo},${formatYuan(r.amountFen)},${field(r.reason)}\n`);
+      count++;
     },
     close() {
       if (closed) return;

@@ -85,21 +85,23 @@ function outcomeOf(
   }
 }
 
-/** Outcomes of the file items `first_item … first_item+item_count-1`, carried by batch `batch_no` (null: none). */
-export function batchResults(
+/**
+ * Calls `each` with the outcome of every file item `first_item … first_item+item_count-1`, carried by batch
+ * `batch_no` (null: none), in order (no array of them: a bulk run has 100,000).
+ */
+export function eachBatchResult(
   items: ItemList,
   m: { batch_no: string | null; first_item: number; item_count: number },
   batch: BatchOutcomeRow | null,
   records: readonly RecordOutcomeRow[],
-): LineResult[] {
-  const bySeq = new Map<number, RecordOutcomeRow>();
-  for (const r of records) bySeq.set(Number(r.seq), r);
-  const out: LineResult[] = [];
+  each: (r: LineResult) => void,
+): void {
+  const bySeq: Array<RecordOutcomeRow | undefined> = [];
+  for (const r of records) bySeq[Number(r.seq)] = r;
   for (let k = 0; k < m.item_count; k++) {
     const it = items.at(m.first_item + k);
-    if (it) out.push(outcomeOf(it, m.batch_no, batch, bySeq.get(k + 1)));
+    if (it) each(outcomeOf(it, m.batch_no, batch, bySeq[k + 1]));
   }
-  return out;
 }
 
 export interface Summary {
@@ -187,9 +189,49 @@ function meaning(code: string): string {
   return m;
 }
 
-function reportLine(r: LineResult): string {
+/** Report bytes gathered in one reused buffer and written when it fills (no string per line, no joined text). */
+class ReportSink {
+  #buf = Buffer.allocUnsafe(256 * 1024);
+  #pos = 0;
+  constructor(readonly fd: number) {}
+
+  /** Appends `s` (UTF-8). */
+  text(s: string): void {
+    if (this.#pos + s.length * 3 > this.#buf.length) {
+      this.flush();
+      if (s.length * 3 > this.#buf.length) this.#buf = Buffer.allocUnsafe(s.length * 3);
+    }
+    this.#pos += this.#buf.write(s, this.#pos, 'utf8');
+  }
+
+  flush(): void {
+    let at = 0;
+    while (at < this.#pos) at += writeSync(this.fd, this.#buf, at, this.#pos - at);
+    this.#pos = 0;
+  }
+}
+
+/** One line of the report and its line break, the same bytes as the fields joined by commas. */
+function reportLine(sink: ReportSink, r: LineResult): void {
   const detail = csvField(r.outcome === 'pending' ? `batch ${r.code.toLowerCase()}` : meaning(r.code));
-  return `${r.line},${r.tradeNo},${formatYuan(r.amountFen)},${reasonField(r.reason)},${r.batchNo ?? ''},${r.outcome},${r.code},${formatYuan(r.refundedFen)},${detail}`;
+  sink.text(String(r.line));
+  sink.text(',');
+  sink.text(r.tradeNo);
+  sink.text(',');
+  sink.text(formatYuan(r.amountFen));
+  sink.text(',');
+  sink.text(reasonField(r.reason));
+  sink.text(',');
+  sink.text(r.batchNo ?? '');
+  sink.text(',');
+  sink.text(r.outcome);
+  sink.text(',');
+  sink.text(r.code);
+  sink.text(',');
+  sink.text(formatYuan(r.refundedFen));
+  sink.text(',');
+  sink.text(detail);
+  sink.text('\n');
 }
 
 const REPORT_HEADER = 'line,trade_no,amount,reason,batch_no,outcome,code,refunded_amount,detail';
@@ -199,6 +241,8 @@ const REPORT_HEADER = 'line,trade_no,amount,reason,batch_no,outcome,code,refunde
  * written to `path.tmp` and renamed at close, so a report is never half written.
  */
 export function openReport(path: string): {
+  /** One line's outcome (buffered: written at the latest by {@link close}). */
+  line(r: LineResult): void;
   write(results: readonly LineResult[]): void;
   close(): void;
   /** Closes and removes the temporary file: the report at `path` (if any) is left as it was. */
@@ -208,15 +252,19 @@ export function openReport(path: string): {
   const fd = openSync(tmp, 'w');
   // A UTF-8 BOM first: Excel on a Chinese Windows reads the file as UTF-8 (without it: mojibake).
   writeSync(fd, `\uFEFF${REPORT_HEADER}\n`);
+  const sink = new ReportSink(fd);
   let closed = false;
   return {
+    line(r) {
+      reportLine(sink, r);
+    },
     write(results) {
-      if (results.length === 0) return;
-      writeSync(fd, `${results.map(reportLine).join('\n')}\n`);
+      for (const r of results) reportLine(sink, r);
     },
     close() {
       if (closed) return;
       closed = true;
+      sink.flush();
       closeSync(fd);
       renameSync(tmp, path);
     },

@@ -19,7 +19,7 @@ export interface RefundChunk {
 }
 
 /** Bytes decoded per piece (a piece is extended to the next line break, and past quoted line breaks). */
-const PIECE_BYTES = 1 << 20;
+const PIECE_BYTES = 1 << 18;
 
 /** The text of `bytes` in pieces that end at a line break outside quotes (`quotes`: CSV), with their first line. */
 function* textPieces(
