@@ -193,19 +193,36 @@ export function pager(
   path: string,
   params: Record<string, string | number | undefined>,
 ): Html {
+  return pagerWith(
+    t,
+    p,
+    (page, rel, label) =>
+      h`<a class="btn btn-small" rel="${rel}" href="${href(path, { ...params, page })}">${label}</a>`,
+  );
+}
+
+/**
+ * The pager's frame: "showing a–b of n", "page x of y", and previous / next made by `control` (a link, or a
+ * submit button of a form), disabled at either end.
+ */
+export function pagerWith(
+  t: Dict,
+  p: { page: number; pageSize: number; total: number },
+  control: (page: number, rel: 'prev' | 'next', label: Html) => Html,
+): Html {
   const pages = Math.max(1, Math.ceil(p.total / p.pageSize));
   const from = p.total === 0 ? 0 : (p.page - 1) * p.pageSize + 1;
   const to = Math.min(p.total, p.page * p.pageSize);
+  const prev = h`‹ ${t.prev}`;
+  const next = h`${t.next} ›`;
   return h`<nav class="pager" aria-label="${t.pagination}">
 <span class="muted">${t.showing(from, to, p.total)}</span>
 <span class="pager-links">${
-    p.page > 1
-      ? h`<a class="btn btn-small" rel="prev" href="${href(path, { ...params, page: p.page - 1 })}">‹ ${t.prev}</a>`
-      : h`<span class="btn btn-small disabled">‹ ${t.prev}</span>`
+    p.page > 1 ? control(p.page - 1, 'prev', prev) : h`<span class="btn btn-small disabled">${prev}</span>`
   }<span class="muted">${t.pageOf(p.page, pages)}</span>${
     p.page < pages
-      ? h`<a class="btn btn-small" rel="next" href="${href(path, { ...params, page: p.page + 1 })}">${t.next} ›</a>`
-      : h`<span class="btn btn-small disabled">${t.next} ›</span>`
+      ? control(p.page + 1, 'next', next)
+      : h`<span class="btn btn-small disabled">${next}</span>`
   }</span></nav>`;
 }
 
