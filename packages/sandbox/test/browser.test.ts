@@ -3,7 +3,7 @@
  * SDK's renderRefundForm) → the 批量退款申请 page → a wrong password → the right one → the result page.
  * Screenshots go to test-results/ (gitignored).
  */
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -14,8 +14,9 @@ import {
   newBatchIdentity,
   renderRefundForm,
 } from '@alirefund/protocol';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasChromium, launchChromium } from '../../../testing/chromium.js';
 import {
   EMAIL,
   type Harness,
@@ -28,25 +29,14 @@ import {
   waitFor,
 } from './helpers.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const OUT = join(process.cwd(), 'test-results');
 
-describe.skipIf(!existsSync(CHROMIUM))('pwd in Chromium', () => {
+describe.skipIf(!hasChromium)('pwd in Chromium', () => {
   let h: Harness;
   let browser: Browser;
   beforeAll(async () => {
     h = await startHarness('sqlite');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+    browser = await launchChromium();
     mkdirSync(OUT, { recursive: true });
   });
   afterAll(async () => {

@@ -2,21 +2,10 @@
  * The state page's fault buttons in Chromium (issue 13): each sends JSON to the admin API from the page's static
  * script (the page keeps a CSP without inline script), and the page shows the faults in force.
  */
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../../../testing/chromium.js';
 import { type Harness, startHarness } from './helpers.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 let h: Harness;
 let browser: Browser;
@@ -28,7 +17,7 @@ async function faults(): Promise<Record<string, unknown>> {
 
 beforeAll(async () => {
   h = await startHarness('sqlite');
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  browser = await launchChromium();
   page = await browser.newPage();
 }, 60_000);
 

@@ -15,12 +15,12 @@ import { createSandbox, type Sandbox } from '@alirefund/sandbox';
 import { openTestDatabase, type TestDatabase } from '@alirefund/store/testing';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../../../testing/chromium.js';
 import { type AlirefundServer, createServer, makeSettings, type ServerDB } from '../src/index.js';
 import { KEY, makeConfig, PARTNER } from './helpers.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SELLER_EMAIL = 'seller@example.com';
 const PAYMENT_PASSWORD = 'pay-123456';
 const ADMIN_PASSWORD = 'e2e-admin-password';
@@ -161,19 +161,7 @@ describe('pwd refund story in Chromium (real sandbox, real server, real sockets)
     });
     app = server.app;
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     const context = await browser.newContext({ viewport: { width: 1360, height: 900 }, locale: 'zh-CN' });
     page = await context.newPage();
     page.on('dialog', (d) => void d.accept());

@@ -8,12 +8,12 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../../../testing/chromium.js';
 import { ADMIN_PASSWORD, type ConsoleServer, startConsoleServer } from './console-helpers.js';
 import { batchNotification, draftBatch, listen, type StubGateway, startStubGateway } from './helpers.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = resolve(process.cwd(), 'test-results');
 
 let stub: StubGateway;
@@ -57,19 +57,7 @@ beforeAll(async () => {
   const l = await listen(s.app);
   base = l.url;
   close = l.close;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {

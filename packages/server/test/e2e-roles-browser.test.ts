@@ -7,13 +7,12 @@
  */
 import { serve } from '@hono/node-server';
 import type { Server } from 'node:http';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../../../testing/chromium.js';
 import { allows, ROLES, ROUTE_ROLES, type Role, routeKey } from '../src/auth/roles.js';
 import { tradeNo } from './helpers.js';
 import { concretePath, passwordOf, type RolesServer, startRolesServer, USERS } from './roles-helpers.js';
-
-const CHROMIUM = '/usr/bin/chromium';
 
 describe('roles and approval in Chromium', () => {
   let s: RolesServer;
@@ -44,16 +43,7 @@ describe('roles and approval in Chromium', () => {
     });
     s = await startRolesServer({ approvalThresholdFen: 50_00, publicUrl: base });
     app = s.server.app;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-      ],
-    });
+    browser = await launchChromium({ quiet: false });
   }, 60_000);
 
   afterAll(async () => {

@@ -12,12 +12,12 @@ import { serve } from '@hono/node-server';
 import ExcelJS from 'exceljs';
 import type { Hono } from 'hono';
 import iconv from 'iconv-lite';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../../../testing/chromium.js';
 import { type AlirefundServer, createServer, makeSettings, type ServerDB } from '../src/index.js';
 import { makeConfig } from './helpers.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ADMIN_PASSWORD = 'e2e-template-password';
 const SHOTS = resolve(process.cwd(), 'test-results');
 
@@ -96,16 +96,7 @@ describe('the template page in Chromium: order numbers, refund files, one pass o
       'test',
     );
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-      ],
-    });
+    browser = await launchChromium({ quiet: false });
     const context = await browser.newContext({ viewport: { width: 1360, height: 900 }, locale: 'zh-CN' });
     page = await context.newPage();
     await page.goto(`${base}/login`);
