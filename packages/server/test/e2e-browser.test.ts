@@ -9,17 +9,15 @@
  * font (Chromium reports the platform fonts used for a node: without a CJK font installed this fails).
  */
 import { mkdirSync } from 'node:fs';
-import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { createSandbox, type Sandbox } from '@alirefund/sandbox';
 import { openTestDatabase, type TestDatabase } from '@alirefund/store/testing';
-import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../../../testing/chromium.js';
 import { type AlirefundServer, createServer, makeSettings, type ServerDB } from '../src/index.js';
-import { KEY, makeConfig, PARTNER } from './helpers.js';
+import { KEY, listen, makeConfig, PARTNER } from './helpers.js';
 
 const SELLER_EMAIL = 'seller@example.com';
 const PAYMENT_PASSWORD = 'pay-123456';
@@ -89,22 +87,6 @@ function seed() {
   };
 }
 
-/** Serves `fetch` on 127.0.0.1, port 0. */
-function listenOn(fetch: (req: Request, env: unknown) => Response | Promise<Response>) {
-  return new Promise<{ url: string; close(): Promise<void> }>((done) => {
-    const s = serve({ fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
-      done({
-        url: `http://127.0.0.1:${info.port}`,
-        close: () =>
-          new Promise<void>((r) => {
-            (s as Server).closeAllConnections?.();
-            s.close(() => r());
-          }),
-      });
-    });
-  });
-}
-
 /** The platform fonts Chromium used to draw the text of `selector`. */
 async function fontsOf(page: Page, selector: string): Promise<{ familyName: string; glyphCount: number }[]> {
   const cdp = await page.context().newCDPSession(page);
@@ -140,14 +122,14 @@ describe('pwd refund story in Chromium (real sandbox, real server, real sockets)
       pollMs: 25,
     });
     await sandbox.seed(seed());
-    const gw = await listenOn((req, env) => sandbox.app.fetch(req, env));
+    const gw = await listen(sandbox.app);
     closers.push(gw.close);
     gatewayBase = gw.url;
 
     let app: Hono | undefined;
-    const srv = await listenOn((req, env) =>
-      app ? app.fetch(req, env) : new Response('starting', { status: 503 }),
-    );
+    const srv = await listen({
+      fetch: (req, env) => (app ? app.fetch(req, env) : new Response('starting', { status: 503 })),
+    });
     closers.push(srv.close);
     base = srv.url;
     server = await createServer({

@@ -5,10 +5,8 @@
  * each with its record, field, code and what to do, in zh and en.
  */
 import { mkdirSync } from 'node:fs';
-import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { openTestDatabase, type TestDatabase } from '@alirefund/store/testing';
-import { serve } from '@hono/node-server';
 import ExcelJS from 'exceljs';
 import type { Hono } from 'hono';
 import iconv from 'iconv-lite';
@@ -16,7 +14,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../../../testing/chromium.js';
 import { type AlirefundServer, createServer, makeSettings, type ServerDB } from '../src/index.js';
-import { makeConfig } from './helpers.js';
+import { listen, makeConfig } from './helpers.js';
 
 const ADMIN_PASSWORD = 'e2e-template-password';
 const SHOTS = resolve(process.cwd(), 'test-results');
@@ -28,21 +26,6 @@ const TRADES = [1, 2, 3, 4, 5, 6].map((k) => ({
   outTradeNo: `ZH-ORDER-${k}`,
   amountFen: 1000,
 }));
-
-function listenOn(fetch: (req: Request, env: unknown) => Response | Promise<Response>) {
-  return new Promise<{ url: string; close(): Promise<void> }>((done) => {
-    const s = serve({ fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
-      done({
-        url: `http://127.0.0.1:${info.port}`,
-        close: () =>
-          new Promise<void>((r) => {
-            (s as Server).closeAllConnections?.();
-            s.close(() => r());
-          }),
-      });
-    });
-  });
-}
 
 describe('the template page in Chromium: order numbers, refund files, one pass of errors', () => {
   let serverDb: TestDatabase<ServerDB>;
@@ -68,9 +51,9 @@ describe('the template page in Chromium: order numbers, refund files, one pass o
     mkdirSync(SHOTS, { recursive: true });
     serverDb = await openTestDatabase<ServerDB>('sqlite');
     let app: Hono | undefined;
-    const srv = await listenOn((req, env) =>
-      app ? app.fetch(req, env) : new Response('starting', { status: 503 }),
-    );
+    const srv = await listen({
+      fetch: (req, env) => (app ? app.fetch(req, env) : new Response('starting', { status: 503 })),
+    });
     closers.push(srv.close);
     base = srv.url;
     server = await createServer({

@@ -199,10 +199,13 @@ export function useTestServer(
 }
 
 /**
- * Serves a Hono app on a real socket (port 0); `route` (the server's `nodeRoute`, as `alirefund serve` has it)
+ * Serves a Hono app (or any `{ fetch }`) on a real socket (port 0); `route` (the server's `nodeRoute`, as `alirefund serve` has it)
  * sees each request first.
  */
-export async function listen(app: Hono, route?: NodeRoute): Promise<{ url: string; close(): Promise<void> }> {
+export async function listen(
+  app: { fetch: (req: Request, env: unknown) => Response | Promise<Response> },
+  route?: NodeRoute,
+): Promise<{ url: string; close(): Promise<void> }> {
   const createServer =
     route === undefined
       ? {}
