@@ -189,19 +189,28 @@ function meaning(code: string): string {
   return m;
 }
 
-/** Report bytes gathered in one reused buffer and written when it fills (no string per line, no joined text). */
+/** Report bytes gathered in one reused buffer and written when it fills (no joined text per batch). */
 class ReportSink {
   #buf = Buffer.allocUnsafe(256 * 1024);
   #pos = 0;
   constructor(readonly fd: number) {}
 
+  #room(bytes: number): void {
+    if (this.#pos + bytes <= this.#buf.length) return;
+    this.flush();
+    if (bytes > this.#buf.length) this.#buf = Buffer.allocUnsafe(bytes);
+  }
+
   /** Appends `s` (UTF-8). */
   text(s: string): void {
-    if (this.#pos + s.length * 3 > this.#buf.length) {
-      this.flush();
-      if (s.length * 3 > this.#buf.length) this.#buf = Buffer.allocUnsafe(s.length * 3);
-    }
+    this.#room(s.length * 3);
     this.#pos += this.#buf.write(s, this.#pos, 'utf8');
+  }
+
+  /** Appends bytes. */
+  bytes(b: Buffer): void {
+    this.#room(b.length);
+    this.#pos += b.copy(this.#buf, this.#pos);
   }
 
   flush(): void {
@@ -211,27 +220,23 @@ class ReportSink {
   }
 }
 
-/** One line of the report and its line break, the same bytes as the fields joined by commas. */
+/** The last reason written and its CSV field's bytes (bulk files often repeat one reason line after line). */
+let lastReasonText = '';
+let lastReasonBytes = Buffer.alloc(0);
+function reasonBytes(v: string): Buffer {
+  if (v !== lastReasonText || lastReasonBytes.length === 0) {
+    lastReasonText = v;
+    lastReasonBytes = Buffer.from(reasonField(v), 'utf8');
+  }
+  return lastReasonBytes;
+}
+
+/** One line of the report and its line break: the fields joined by commas (the reason's bytes reused). */
 function reportLine(sink: ReportSink, r: LineResult): void {
   const detail = csvField(r.outcome === 'pending' ? `batch ${r.code.toLowerCase()}` : meaning(r.code));
-  sink.text(String(r.line));
-  sink.text(',');
-  sink.text(r.tradeNo);
-  sink.text(',');
-  sink.text(formatYuan(r.amountFen));
-  sink.text(',');
-  sink.text(reasonField(r.reason));
-  sink.text(',');
-  sink.text(r.batchNo ?? '');
-  sink.text(',');
-  sink.text(r.outcome);
-  sink.text(',');
-  sink.text(r.code);
-  sink.text(',');
-  sink.text(formatYuan(r.refundedFen));
-  sink.text(',');
-  sink.text(detail);
-  sink.text('\n');
+  sink.text(`${r.line},${r.tradeNo},${formatYuan(r.amountFen)},`);
+  sink.bytes(reasonBytes(r.reason));
+  sink.text(`,${r.batchNo ?? ''},${r.outcome},${r.code},${formatYuan(r.refundedFen)},${detail}\n`);
 }
 
 const REPORT_HEADER = 'line,trade_no,amount,reason,batch_no,outcome,code,refunded_amount,detail';
