@@ -1,11 +1,12 @@
 /**
- * `alirefund refund --serve`: this command receives its own notifications. It serves the server's app (the
- * notify endpoint under /alipay/) and the pwd forms at /bulk/pwd/BATCH_NO, and tells the drive loop when a
- * notification was handled.
+ * `alirefund refund --serve`: this command receives its own notifications. It serves the server's notify
+ * endpoints on plain node:http (the server's `nodeRoute`, as `alirefund serve` does: no WHATWG Request/Response
+ * per delivery), the rest of the server's app and the pwd forms at /bulk/pwd/BATCH_NO, and tells the drive loop
+ * when a notification was answered.
  */
 import type { AlirefundServer } from '@alirefund/server';
 import { Hono } from 'hono';
-import { listen } from '../runtime.js';
+import { listen, type NodeRoute } from '../runtime.js';
 
 export interface NotifyEndpoint {
   /** `http://host:port` it listens on. */
@@ -23,7 +24,7 @@ export async function serveNotifications(
   where: { port: number; host: string },
   onNotification: () => void,
 ): Promise<NotifyEndpoint> {
-  const inflight = new Set<Promise<Response>>();
+  const inflight = new Set<Promise<unknown>>();
   const drain = async () => {
     while (inflight.size > 0) await Promise.allSettled([...inflight]);
   };
@@ -43,7 +44,18 @@ export async function serveNotifications(
       inflight.delete(handled);
     }
   });
-  const http = await listen(outer, where.port, where.host);
+  // The notify endpoints: answered by the server's node:http route once the notification is applied (or refused).
+  const notify: NodeRoute = (req, res) => {
+    if (!server.nodeRoute(req, res)) return false;
+    const answered = new Promise<void>((r) => res.once('close', () => r()));
+    inflight.add(answered);
+    void answered.then(() => {
+      inflight.delete(answered);
+      onNotification();
+    });
+    return true;
+  };
+  const http = await listen(outer, where.port, where.host, notify);
   return {
     url: http.url,
     async close() {
