@@ -77,7 +77,11 @@ async function replacementOf(server: AlirefundServer, batchNo: string): Promise<
 
 export async function drive(ctx: DriveContext): Promise<RunEnd> {
   const { server, mapping, progress, stop, mode } = ctx;
-  const bulk = createBulkService({ database: server.database, clock: Date.now });
+  const bulk = createBulkService({
+    database: server.database,
+    clock: Date.now,
+    audit: server.services.audit,
+  });
   const totalRecords = mapping.reduce((s, m) => s + m.item_count, 0);
   const reported = new Set<string>();
   const rendered = new Set<string>();
@@ -229,7 +233,9 @@ export async function drive(ctx: DriveContext): Promise<RunEnd> {
     if (b.state === 'draft') {
       if (stop.requested) return { kind: 'interrupted' };
       if (mode === 'nopwd') {
-        await server.services.submission.enqueue(b.batch_no, ctx.actor);
+        // Queued without reading the batch back; enqueue only to say why a draft could not be queued.
+        if (!(await bulk.queueDraft(b.batch_no, ctx.actor)))
+          await server.services.submission.enqueue(b.batch_no, ctx.actor);
         progress.update(counts, `sending ${b.batch_no}`);
         progress.step(`${label}: sending ${current.item_count} record(s)`);
         await server.services.submission.tick();

@@ -5,10 +5,14 @@
  * - `REFUND_NOT_EXIST` (the gateway never got it): back to `queued` under the same batch_no, so that the queue
  *   sends it (if the gateway did get it after all, it answers DUPLICATE_BATCH_NO and nothing is refunded twice);
  * - found: `accepted`, waiting for its notification (which applies the results, exactly once as always).
+ *
+ * And the one step a run takes 100 times: a nopwd draft queued ({@link BulkService.queueDraft}), as
+ * SubmissionService.enqueue does it but without reading the whole batch back afterwards.
  */
 import { withTransaction } from '@alirefund/store';
 import { nowIso } from './clock.js';
 import type { ServiceDeps } from './deps.js';
+import type { AuditService } from './audit.js';
 import { addEvent } from './batch-ledger.js';
 
 export interface BulkService {
@@ -16,10 +20,17 @@ export interface BulkService {
   requeueUnsent(batchNo: string, actor: string, note: string): Promise<boolean>;
   /** submitted → accepted after the gateway's query found the batch. False when the batch was not `submitted`. */
   markAccepted(batchNo: string, actor: string, note: string): Promise<boolean>;
+  /**
+   * draft → queued for a nopwd batch not awaiting approval, with the same event and audit entry as
+   * SubmissionService.enqueue; nothing is read back. False when the batch was not such a draft (enqueue says why).
+   */
+  queueDraft(batchNo: string, actor: string): Promise<boolean>;
 }
 
-export function createBulkService(deps: Pick<ServiceDeps, 'database' | 'clock'>): BulkService {
-  const { database, clock } = deps;
+export function createBulkService(
+  deps: Pick<ServiceDeps, 'database' | 'clock'> & { audit: Pick<AuditService, 'record'> },
+): BulkService {
+  const { database, clock, audit } = deps;
   async function move(
     batchNo: string,
     to: 'queued' | 'accepted',
@@ -46,6 +57,29 @@ export function createBulkService(deps: Pick<ServiceDeps, 'database' | 'clock'>)
     });
   }
   return {
+    queueDraft: (batchNo, actor) =>
+      withTransaction(database, async (trx) => {
+        const now = nowIso(clock);
+        const res = await trx
+          .updateTable('srv_batches')
+          .set({ state: 'queued', queued_at: now, updated_at: now })
+          .where('batch_no', '=', batchNo)
+          .where('state', '=', 'draft')
+          .where('mode', '=', 'nopwd')
+          .where((eb) => eb.or([eb('approval_status', 'is', null), eb('approval_status', '!=', 'pending')]))
+          .executeTakeFirst();
+        if (res.numUpdatedRows !== 1n) return false;
+        await addEvent(trx, {
+          batchNo,
+          at: now,
+          kind: 'queued',
+          state: 'queued',
+          message: 'queued for submission',
+          actor,
+        });
+        await audit.record({ actor, action: 'batch.queue', target: batchNo }, trx);
+        return true;
+      }),
     requeueUnsent: (batchNo, actor, note) =>
       move(
         batchNo,
