@@ -2,6 +2,8 @@
  * The refund items of a bulk file, kept compact for the whole run: line numbers and amounts in typed arrays, one
  * string per trade number, a reason shared with the line before when it is the same (bulk files repeat one
  * reason), royalties only for the lines that have them. An item object is made only when asked for ({@link at}).
+ * Strings are kept as copies of their own: V8 makes a field cut from a line a slice of the text it came from,
+ * which would keep every decoded piece of the file alive for as long as the items.
  */
 import type { RefundItem } from '@alirefund/server';
 
@@ -14,6 +16,11 @@ export interface BulkItem extends RefundItem {
 export interface ItemList {
   readonly length: number;
   at(index: number): BulkItem | undefined;
+}
+
+/** `s` as a string of its own (not a slice of a larger text); short strings are copies already. */
+function own(s: string): string {
+  return s.length < 13 ? s : Buffer.from(s, 'utf8').toString('utf8');
 }
 
 export class BulkItems implements ItemList {
@@ -47,9 +54,9 @@ export class BulkItems implements ItemList {
     this.#lines[i] = it.line;
     this.#fen[i] = it.amountFen;
     this.#totalFen += it.amountFen;
-    this.#tradeNos.push(it.tradeNo);
+    this.#tradeNos.push(own(it.tradeNo));
     const before = i > 0 ? this.#reasons[i - 1]! : undefined;
-    this.#reasons.push(before === it.reason ? before : it.reason);
+    this.#reasons.push(before === it.reason ? before : own(it.reason));
     if (it.royalties && it.royalties.length > 0) this.#royalties.set(i, it.royalties);
     this.#length++;
   }
