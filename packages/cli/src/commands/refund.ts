@@ -66,7 +66,14 @@ export async function runRefund(opts: RefundOptions, io: Io): Promise<number> {
   const timings: Record<string, number> = {};
 
   const log = createLogger(io.env['ALIREFUND_LOG_LEVEL'] ?? 'warn');
-  const server = await createServer({ settings, log, console: false, background: false });
+  // No process metrics (CPU, event loop, GC observers): nothing scrapes a CLI run.
+  const server = await createServer({
+    settings,
+    log,
+    console: false,
+    background: false,
+    processMetrics: false,
+  });
   let endpoint: NotifyEndpoint | undefined;
   const progress = new Progress((t) => io.stderr(t), io.stdoutIsTty && !json);
   const onSigint = () => {
