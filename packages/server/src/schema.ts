@@ -449,6 +449,24 @@ const rejectedBodyDigest: Migration = {
   },
 };
 
+const noReservationIndex: Migration = {
+  name: '0009_no_reservation_index',
+  async up(db: AnyDb) {
+    // Every refunded trade's reservation is released by the notification's apply, which wrote one index entry
+    // away per trade on a scattered page (≈ 12 % of the server's CPU per applied notification, decision 67). A
+    // batch's reservations are found through its records instead (`heldTrades`), by key.
+    await db.schema.dropIndex('srv_trades_open_batch').execute();
+  },
+  async down(db: AnyDb) {
+    await db.schema
+      .createIndex('srv_trades_open_batch')
+      .on('srv_trades')
+      .column('open_batch_no')
+      .where(sql.ref('open_batch_no'), 'is not', null)
+      .execute();
+  },
+};
+
 export const serverMigrations: readonly Migration[] = [
   initial,
   indexes,
@@ -458,4 +476,5 @@ export const serverMigrations: readonly Migration[] = [
   loginThrottleTokens,
   rolesApproval,
   rejectedBodyDigest,
+  noReservationIndex,
 ];

@@ -33,13 +33,22 @@ export async function addEvent(
     .execute();
 }
 
+/**
+ * The trades a batch holds, found through its records (a batch reserves exactly its records' trades): by key,
+ * since `open_batch_no` has no index (decision 67).
+ */
+export function heldTrades(db: Kysely<ServerDB>, batchNo: string) {
+  return db
+    .updateTable('srv_trades')
+    .where('trade_no', 'in', (eb) =>
+      eb.selectFrom('srv_batch_records').select('trade_no').where('batch_no', '=', batchNo),
+    )
+    .where('open_batch_no', '=', batchNo);
+}
+
 /** Clears the reservations an (ending) batch holds on its trades. */
 export async function releaseTrades(db: Kysely<ServerDB>, batchNo: string, at: string): Promise<void> {
-  await db
-    .updateTable('srv_trades')
-    .set({ open_batch_no: null, updated_at: at })
-    .where('open_batch_no', '=', batchNo)
-    .execute();
+  await heldTrades(db, batchNo).set({ open_batch_no: null, updated_at: at }).execute();
 }
 
 /** Frees the partner's queue if `batchNo` holds it. */

@@ -5,7 +5,7 @@
 import { beijingDate, type Clock, newBatchIdentity, parseBeijing } from '@alirefund/protocol';
 import type { Kysely } from 'kysely';
 import type { ServerDB } from '../db.js';
-import { addEvent } from './batch-ledger.js';
+import { addEvent, heldTrades } from './batch-ledger.js';
 
 /** True when `refundDate` is not today (Beijing) at `now`, or cannot be read. */
 export function isStale(refundDate: string, now: number): boolean {
@@ -50,11 +50,7 @@ export async function rekey(
     .insertInto('srv_batch_records')
     .values(records.map((r) => ({ ...r, batch_no: identity.batchNo })))
     .execute();
-  await trx
-    .updateTable('srv_trades')
-    .set({ open_batch_no: identity.batchNo, updated_at: now })
-    .where('open_batch_no', '=', batchNo)
-    .execute();
+  await heldTrades(trx, batchNo).set({ open_batch_no: identity.batchNo, updated_at: now }).execute();
   await trx
     .updateTable('srv_batches')
     .set({ state: 'cancelled', cancelled_at: now, updated_at: now })

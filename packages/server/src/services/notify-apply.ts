@@ -31,8 +31,6 @@ const SELECT_RECORDS =
 const RECORD_ROW =
   '(cast(? as integer), cast(? as text), cast(? as bigint), cast(? as integer), cast(? as text), cast(? as text))';
 const TRADE_ROW = '(cast(? as text), cast(? as bigint), cast(? as integer))';
-const RELEASE_LEFTOVER_TRADES =
-  'update srv_trades set open_batch_no = null, updated_at = ? where open_batch_no = ?';
 const RELEASE_PARTNER_LOCK =
   'update srv_partner_locks set batch_no = null, since = null where partner = ? and batch_no = ?';
 const FINISH_BATCH = 'update srv_batches set success_fen = ?, applied_notification_id = ? where batch_no = ?';
@@ -100,7 +98,8 @@ export function createBatchApply(
    *
    * Statements: the guard (conditional UPDATE of applied_at), the notification row, the batch's records (read),
    * their results (one UPDATE … FROM (VALUES …)), their trades' refunded amounts, counts, statuses and
-   * reservations (one UPDATE … FROM (VALUES …)), the partner lock, the batch's totals and the timeline events
+   * reservations (one UPDATE … FROM (VALUES …), every record's trade, so every reservation the batch holds), the
+   * partner lock, the batch's totals and the timeline events
    * (one INSERT). Larger batches are chunked by {@link CHUNK} rows.
    */
   async function apply(
@@ -141,9 +140,8 @@ export function createBatchApply(
         appliedAt: now,
       }),
     );
+    // applyResults releases the batch's trades: one row per record, and a batch reserves only its records' trades.
     const { successFen, anomalies, failed } = await applyResults(trx, batchNo, n, now);
-    // applyResults released the batch's trades; this catches any other trade still reserved by it.
-    await run(trx, RELEASE_LEFTOVER_TRADES, [now, batchNo]);
     await run(trx, RELEASE_PARTNER_LOCK, [config.partner, batchNo]);
     await run(trx, FINISH_BATCH, [successFen, notificationId, batchNo]);
     const events: unknown[][] = [
