@@ -301,6 +301,16 @@ const sessionPicks: Migration = {
   },
 };
 
+/** The partial index of reserved trades (0005; dropped by 0009, recreated by its down). */
+async function createPartialReservationIndex(db: AnyDb): Promise<void> {
+  await db.schema
+    .createIndex('srv_trades_open_batch')
+    .on('srv_trades')
+    .column('open_batch_no')
+    .where(sql.ref('open_batch_no'), 'is not', null)
+    .execute();
+}
+
 /** Every server migration, in order. */
 const partialReservationIndex: Migration = {
   name: '0005_partial_reservation_index',
@@ -309,12 +319,7 @@ const partialReservationIndex: Migration = {
     // a batch's 50 reservations inserted 50 NULL entries on ~50 scattered index pages: a quarter of the pages a
     // notification apply wrote (docs/benchmarks.md). Lookups are all `open_batch_no = ?` / `is not null`.
     await db.schema.dropIndex('srv_trades_open_batch').execute();
-    await db.schema
-      .createIndex('srv_trades_open_batch')
-      .on('srv_trades')
-      .column('open_batch_no')
-      .where(sql.ref('open_batch_no'), 'is not', null)
-      .execute();
+    await createPartialReservationIndex(db);
   },
   async down(db: AnyDb) {
     await db.schema.dropIndex('srv_trades_open_batch').execute();
@@ -458,12 +463,7 @@ const noReservationIndex: Migration = {
     await db.schema.dropIndex('srv_trades_open_batch').execute();
   },
   async down(db: AnyDb) {
-    await db.schema
-      .createIndex('srv_trades_open_batch')
-      .on('srv_trades')
-      .column('open_batch_no')
-      .where(sql.ref('open_batch_no'), 'is not', null)
-      .execute();
+    await createPartialReservationIndex(db);
   },
 };
 

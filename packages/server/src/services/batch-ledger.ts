@@ -76,6 +76,36 @@ export async function releaseBatch(
   await releasePartnerLock(db, partner, batchNo);
 }
 
+/**
+ * draft → queued in `trx`, with its `queued` event: only a nopwd draft not awaiting approval (the two-person
+ * rule: a batch awaiting approval is never queued). False, changing nothing, for any other batch.
+ */
+export async function queueDraftIn(
+  trx: Kysely<ServerDB>,
+  batchNo: string,
+  actor: string,
+  now: string,
+): Promise<boolean> {
+  const res = await trx
+    .updateTable('srv_batches')
+    .set({ state: 'queued', queued_at: now, updated_at: now })
+    .where('batch_no', '=', batchNo)
+    .where('state', '=', 'draft')
+    .where('mode', '=', 'nopwd')
+    .where((eb) => eb.or([eb('approval_status', 'is', null), eb('approval_status', '!=', 'pending')]))
+    .executeTakeFirst();
+  if (res.numUpdatedRows !== 1n) return false;
+  await addEvent(trx, {
+    batchNo,
+    at: now,
+    kind: 'queued',
+    state: 'queued',
+    message: 'queued for submission',
+    actor,
+  });
+  return true;
+}
+
 /** Throws the right ServiceError when a conditional state change matched no row. */
 export async function explainState(
   db: Kysely<ServerDB>,

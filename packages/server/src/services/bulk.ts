@@ -13,7 +13,7 @@ import { withTransaction } from '@alirefund/store';
 import { nowIso } from './clock.js';
 import type { ServiceDeps } from './deps.js';
 import type { AuditService } from './audit.js';
-import { addEvent } from './batch-ledger.js';
+import { addEvent, queueDraftIn } from './batch-ledger.js';
 
 export interface BulkService {
   /** submitted → queued after the gateway said REFUND_NOT_EXIST. False when the batch was not `submitted`. */
@@ -59,24 +59,7 @@ export function createBulkService(
   return {
     queueDraft: (batchNo, actor) =>
       withTransaction(database, async (trx) => {
-        const now = nowIso(clock);
-        const res = await trx
-          .updateTable('srv_batches')
-          .set({ state: 'queued', queued_at: now, updated_at: now })
-          .where('batch_no', '=', batchNo)
-          .where('state', '=', 'draft')
-          .where('mode', '=', 'nopwd')
-          .where((eb) => eb.or([eb('approval_status', 'is', null), eb('approval_status', '!=', 'pending')]))
-          .executeTakeFirst();
-        if (res.numUpdatedRows !== 1n) return false;
-        await addEvent(trx, {
-          batchNo,
-          at: now,
-          kind: 'queued',
-          state: 'queued',
-          message: 'queued for submission',
-          actor,
-        });
+        if (!(await queueDraftIn(trx, batchNo, actor, nowIso(clock)))) return false;
         await audit.record({ actor, action: 'batch.queue', target: batchNo }, trx);
         return true;
       }),

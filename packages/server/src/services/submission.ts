@@ -15,7 +15,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { BatchesTable, BatchState, ServerDB } from '../db.js';
 import { ServiceError } from '../errors.js';
 import type { AuditService } from './audit.js';
-import { addEvent, explainState } from './batch-ledger.js';
+import { addEvent, explainState, queueDraftIn } from './batch-ledger.js';
 import { isStale, rekey } from './batch-rekey.js';
 import { nowIso, nowMs } from './clock.js';
 import type { ServiceDeps } from './deps.js';
@@ -205,17 +205,7 @@ export function createSubmissionService(
   const service: SubmissionService = {
     async enqueue(batchNo, actor) {
       await withTransaction(database, async (trx) => {
-        const now = nowIso(clock);
-        const res = await trx
-          .updateTable('srv_batches')
-          .set({ state: 'queued', queued_at: now, updated_at: now })
-          .where('batch_no', '=', batchNo)
-          .where('state', '=', 'draft')
-          .where('mode', '=', 'nopwd')
-          // The two-person rule: a batch awaiting approval is never queued.
-          .where((eb) => eb.or([eb('approval_status', 'is', null), eb('approval_status', '!=', 'pending')]))
-          .executeTakeFirst();
-        if (res.numUpdatedRows !== 1n) {
+        if (!(await queueDraftIn(trx, batchNo, actor, nowIso(clock)))) {
           const row = await trx
             .selectFrom('srv_batches')
             .select(['mode', 'state', 'approval_status'])
@@ -231,14 +221,6 @@ export function createSubmissionService(
           }
           await explainState(trx, batchNo, 'queue', ['draft']);
         }
-        await addEvent(trx, {
-          batchNo,
-          at: now,
-          kind: 'queued',
-          state: 'queued',
-          message: 'queued for submission',
-          actor,
-        });
         await audit.record({ actor, action: 'batch.queue', target: batchNo }, trx);
       });
       service.kick();
