@@ -40,6 +40,7 @@ import {
   reportWriter,
 } from '../bulk/report-writer.js';
 import { claimRun, findRun, migrateBulk, releaseRun, retireRun, saveRun, setRunState } from '../bulk/runs.js';
+import { boundHeapGrowth } from '../heap.js';
 import { CliError, type Io } from '../io.js';
 import { createLogger } from '../runtime.js';
 
@@ -52,6 +53,7 @@ function sha256(bytes: Uint8Array): string {
 }
 
 export async function runRefund(opts: RefundOptions, io: Io): Promise<number> {
+  boundHeapGrowth();
   const { mode, batchSize, timeoutMs } = parseOptions(opts);
   const json = opts.json === true;
   const file = resolve(io.cwd, opts.file);
