@@ -4,7 +4,7 @@
  * A 100,000-line run keeps ≈ 35 MB alive but allocates ≈ 6 MB per batch (gateway requests, notification decoding,
  * result rows) that dies a few batches later. With V8's default growth the old generation is allowed to grow well
  * past what survived its last full collection before collecting again, so garbage promoted during the submit phase
- * piles up to ≈ 95 MB of heap. Growing by at most 20 % keeps the run under 200 MB of RSS at no measurable cost in
+ * piles up to ≈ 95 MB of heap. Growing by at most 10 % keeps the run under 200 MB of RSS at no measurable cost in
  * time (docs/benchmarks.md, "CLI 100,000 lines"). No collection is forced: V8 still decides when to collect.
  *
  * `--heap-growing-percent` is read by V8 at each full collection, so it takes effect when set at run time (unlike
