@@ -4,13 +4,19 @@
 //   bare     node:http answering `success` (the ceiling)
 //   minimal  the baseline of issue 11: node:http, URLSearchParams, MD5 sign check, one better-sqlite3 row per
 //            delivery in one WAL transaction
+//   apply-floor  the least a correct server must do per batch notification, written plainly (node:http,
+//            better-sqlite3 prepared statements, no framework): the minimal server's parsing and sign check, then
+//            notify_verify on the gateway (BENCH_GATEWAY, keep-alive agent) for a batch not yet applied, then one
+//            synchronous transaction on a copy of the server's own database: the exactly-once guard on
+//            srv_batches.applied_at, the notification row, and one UPDATE per record of srv_batch_records and
+//            srv_trades. A delivery of an applied batch is stored as a duplicate row.
 //   server   alirefund's merchant server (@alirefund/server) behind @hono/node-server, with its node:http
 //            notification route first, as `alirefund serve`
 // The parent talks over IPC: {port} when listening; reset / stats / cpu / stop.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import v8 from 'node:v8';
-import { createServer as createHttpServer } from 'node:http';
+import { Agent as HttpAgent, createServer as createHttpServer, get as httpGet } from 'node:http';
 
 const PARTNER = '2088101122136241';
 const KEY = 'abcdefghijklmnopqrstuvwxyz012345';
@@ -56,6 +62,161 @@ async function startMinimal(path) {
     });
   });
   server.on('close', () => db.close());
+  return server;
+}
+
+/** Reads a request body whole (Buffer chunks). */
+function readBody(req) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/** The minimal server's sign check: sorted pairs without sign, sign_type and empty values, + KEY, MD5. */
+function signOk(form) {
+  const pairs = [];
+  let sign = '';
+  for (const [k, v] of form) {
+    if (k === 'sign') sign = v;
+    else if (k !== 'sign_type' && v !== '') pairs.push([k, v]);
+  }
+  pairs.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+  const text = pairs.map(([k, v]) => `${k}=${v}`).join('&');
+  return (
+    createHash('md5')
+      .update(text + KEY, 'utf8')
+      .digest('hex') === sign
+  );
+}
+
+/** "1.00" → 100 (integer fen, no floats); null when it is not an amount. */
+function fen(text) {
+  const m = /^(\d{1,12})(?:\.(\d{1,2}))?$/.exec(text);
+  if (!m) return null;
+  return Number(m[1]) * 100 + Number((m[2] ?? '').padEnd(2, '0'));
+}
+
+/** The apply floor (see the header). */
+async function startApplyFloor(path, gateway) {
+  const { default: Sqlite } = await import('better-sqlite3');
+  const db = new Sqlite(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  const appliedAt = db.prepare('select applied_at from srv_batches where batch_no = ?').pluck();
+  const claim = db.prepare(
+    "update srv_batches set state = 'finished', finished_at = ?, applied_at = ?, applied_notify_id = ?, " +
+      'success_num = ?, updated_at = ? where batch_no = ? and applied_at is null',
+  );
+  // Every NOT NULL column of srv_notifications: kind, verdict, raw_body, headers_json, received_at, response.
+  const insertNotification = db.prepare(
+    'insert into srv_notifications (kind, batch_no, notify_id, notify_time, verdict, raw_body, headers_json, ' +
+      "remote_addr, charset, received_at, applied_at, response) values ('batch_refund_notify', ?, ?, ?, ?, ?, " +
+      "'{}', ?, ?, ?, ?, 'success')",
+  );
+  const updateRecord = db.prepare(
+    'update srv_batch_records set result_code = ?, result_amount_fen = ?, succeeded = ? ' +
+      'where batch_no = ? and trade_no = ?',
+  );
+  // As the product: a 0-fen (or failed) record changes no amount or status but still releases the reservation.
+  const updateTrade = db.prepare(
+    'update srv_trades set refunded_fen = refunded_fen + ?, refund_count = refund_count + ?, ' +
+      "status = case when ? = 0 then status when refunded_fen + ? >= paid_fen then 'fully_refunded' " +
+      "else 'partially_refunded' end, " +
+      'open_batch_no = case when open_batch_no = ? then null else open_batch_no end, updated_at = ? ' +
+      'where trade_no = ?',
+  );
+  const recordDuplicate = (n, raw, receivedAt) =>
+    insertNotification.run(
+      n.batchNo,
+      n.notifyId,
+      n.notifyTime,
+      'duplicate',
+      raw,
+      n.remote,
+      n.charset,
+      receivedAt,
+      null,
+    );
+  /** The apply transaction; false when another delivery applied the batch first (recorded as a duplicate). */
+  const apply = db.transaction((n, raw, receivedAt) => {
+    const now = new Date().toISOString();
+    if (claim.run(now, now, n.notifyId, n.successNum, now, n.batchNo).changes !== 1) {
+      recordDuplicate(n, raw, receivedAt);
+      return false;
+    }
+    insertNotification.run(
+      n.batchNo,
+      n.notifyId,
+      n.notifyTime,
+      'accepted',
+      raw,
+      n.remote,
+      n.charset,
+      receivedAt,
+      now,
+    );
+    for (const record of n.details.split('#')) {
+      // trade_no^amount^result_code, optionally followed by $charge… or |sub-trade… parts.
+      const [tradeNo = '', amount = '', code = ''] = record.split(/[$|]/, 1)[0].split('^');
+      const amountFen = fen(amount);
+      const ok = code === 'SUCCESS' && amountFen !== null;
+      updateRecord.run(code, amountFen, ok ? 1 : 0, n.batchNo, tradeNo);
+      const f = ok ? amountFen : 0;
+      updateTrade.run(f, ok ? 1 : 0, f, f, n.batchNo, now, tradeNo);
+    }
+    return true;
+  });
+  const agent = new HttpAgent({ keepAlive: true, maxSockets: 16 });
+  const notifyVerify = (notifyId) =>
+    new Promise((resolve, reject) => {
+      const q = new URLSearchParams({ service: 'notify_verify', partner: PARTNER, notify_id: notifyId });
+      httpGet(`${gateway}${gateway.includes('?') ? '&' : '?'}${q}`, { agent }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => {
+          text += d;
+        });
+        res.on('end', () => resolve(text.trim() === 'true'));
+        res.on('error', reject);
+      }).on('error', reject);
+    });
+  const server = createHttpServer(async (req, res) => {
+    const answer = (text) => res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end(text);
+    try {
+      const receivedAt = new Date().toISOString();
+      const raw = (await readBody(req)).toString('latin1');
+      const form = new URLSearchParams(raw);
+      if (!signOk(form)) return answer('fail');
+      const n = {
+        batchNo: form.get('batch_no') ?? '',
+        notifyId: form.get('notify_id') ?? '',
+        notifyTime: form.get('notify_time'),
+        successNum: Number(form.get('success_num')),
+        details: form.get('result_details') ?? '',
+        charset: form.get('_input_charset'),
+        remote: req.socket.remoteAddress ?? null,
+      };
+      if (appliedAt.get(n.batchNo) != null) {
+        recordDuplicate(n, raw, receivedAt);
+        return answer('success');
+      }
+      if (!(await notifyVerify(n.notifyId))) return answer('fail');
+      apply(n, raw, receivedAt);
+      answer('success');
+    } catch (err) {
+      console.error(`apply-floor: ${err.stack ?? err}`);
+      res.writeHead(500).end('fail');
+    }
+  });
+  server.on('close', () => {
+    agent.destroy();
+    db.close();
+  });
   return server;
 }
 
@@ -120,7 +281,7 @@ const sampler = setInterval(() => {
 }, 10);
 let server;
 let stop;
-if (role === 'bare' || role === 'minimal') {
+if (role === 'bare' || role === 'minimal' || role === 'apply-floor') {
   server =
     role === 'bare'
       ? createHttpServer((req, res) => {
@@ -129,7 +290,9 @@ if (role === 'bare' || role === 'minimal') {
             res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end('success'),
           );
         })
-      : await startMinimal(process.env.BENCH_DB_URL);
+      : role === 'minimal'
+        ? await startMinimal(process.env.BENCH_DB_URL)
+        : await startApplyFloor(process.env.BENCH_DB_URL, process.env.BENCH_GATEWAY);
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   stop = () =>
     new Promise((r) => {

@@ -8,6 +8,7 @@
  *   BENCH_CHECKPOINTS=off …                            # SQLite checkpoints inline (no background worker), to compare
  *   BENCH_NODE_ROUTE=off …                             # every request through Hono (no server.nodeRoute), to compare
  *   BENCH_MEM=1 …                                      # print each server's memory (V8 spaces, RssAnon/File) at its peak
+ *   BENCH_FLOOR=off …                                  # skip the apply floor (second SQLite baseline)
  *
  * Per phase: a real sandbox (in this process, its own SQLite file) accepts 2,000 nopwd batches of 50 records that
  * the server created, processes them and puts their batch_refund_notify in its outbox (not sent: the first send is
@@ -16,10 +17,14 @@
  * every first copy with the sandbox's notify_verify over loopback. Afterwards the database is checked for double
  * applications. The same deliveries go first to a bare node:http server (the ceiling; BENCH_BARE=off skips it)
  * and to the minimal server of issue 11 (the baseline: node:http, URLSearchParams, MD5 sign check, one
- * better-sqlite3 row per delivery in a WAL transaction), each a child process of this one; the last table gives
- * each server row's ratios to the minimal server measured right before it (CPU per applied notification,
- * applied/s, p99, peak RSS). Children run with plain node on the compiled packages (bench/server-child.mjs): build
- * first (`npm run build`).
+ * better-sqlite3 row per delivery in a WAL transaction), each a child process of this one. In the SQLite phase a
+ * second baseline, the apply floor, runs right after the minimal server: a plain node:http + better-sqlite3 server
+ * doing only the unavoidable work of applying a batch notification (sign check, notify_verify for a batch not yet
+ * applied, one transaction with the exactly-once guard, the notification row and one UPDATE per record and trade)
+ * on a byte copy of the server's prepared database, checked like the server's. The last tables give each server
+ * row's ratios to the minimal server measured right before it and, for SQLite, to the apply floor (CPU per
+ * applied notification, applied/s, p99, peak RSS). Children run with plain node on the compiled packages
+ * (bench/server-child.mjs): build first (`npm run build`).
  *
  * Phases: bare node:http; SQLite (one server); PostgreSQL (two server processes on one throwaway cluster,
  * deliveries alternating between them). Set BENCH_PG=off to skip PostgreSQL.
@@ -28,7 +33,7 @@
  * answering notify_verify) spent during the load: on a small machine they compete for the same cores.
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { Agent as HttpAgent, request as httpRequest, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,7 +62,7 @@ const KEY = 'abcdefghijklmnopqrstuvwxyz012345';
 
 // ---------------------------------------------------------------------------------------------- children
 
-/** The child roles (bare, minimal, server) live in server-child.mjs, run with plain node on dist/. */
+/** The child roles (bare, minimal, apply-floor, server) live in server-child.mjs, run with plain node on dist/. */
 const CHILD = fileURLToPath(new URL('./server-child.mjs', import.meta.url));
 
 interface Child {
@@ -391,10 +396,13 @@ function cpuPerApplied(r: Row): number {
   return applied > 0 ? (r.serverCpuS * 1000) / applied : Number.NaN;
 }
 
-/** Each server row against the minimal server measured right before it, with the issue 11 targets. */
-function printRatios(pairs: Array<[Row, Row]>): void {
+/**
+ * Each server row against a baseline measured right before it (the minimal server, or the apply floor), with the
+ * issue 11 targets.
+ */
+function printRatios(pairs: Array<[Row, Row]>, against = 'minimal server'): void {
   if (pairs.length === 0) return;
-  console.log('\n| vs minimal server | CPU/applied (ms) | applied/s | p99 (ms) | peak RSS (MB) |');
+  console.log(`\n| vs ${against} | CPU/applied (ms) | applied/s | p99 (ms) | peak RSS (MB) |`);
   console.log('|---|---:|---:|---:|---:|');
   for (const [r, base] of pairs) {
     const cpu = cpuPerApplied(r);
@@ -472,6 +480,7 @@ function print(rows: Row[]): void {
 async function main(): Promise<void> {
   const rows: Row[] = [];
   const ratios: Array<[Row, Row]> = [];
+  const floorRatios: Array<[Row, Row]> = [];
   const dir = mkdtempSync(join(tmpdir(), 'alirefund-bench-'));
   console.log(
     `server notification benchmark: ${BATCHES} batches × ${RECORDS} records, ${COPIES} deliveries each, concurrency ${CONCURRENCY}`,
@@ -509,7 +518,32 @@ async function main(): Promise<void> {
       const sqliteDb = await openDatabase<ServerDB>(sqliteUrl);
       const prepSqlite = await prepare(sqliteDb, dir, 'sqlite');
       await sqliteDb.close();
+      // The apply floor works on a byte copy of the prepared database, taken before the server touches it.
+      const floorUrl = join(dir, 'apply-floor.db');
+      const runFloor = process.env['BENCH_FLOOR'] !== 'off';
+      if (runFloor) {
+        copyFileSync(sqliteUrl, floorUrl);
+        // Closing checkpoints and removes the WAL; should one be left with frames in it, it goes along.
+        const wal = `${sqliteUrl}-wal`;
+        if (existsSync(wal) && statSync(wal).size > 0) {
+          console.log(`  ${wal} left with ${statSync(wal).size} bytes: copied along`);
+          copyFileSync(wal, `${floorUrl}-wal`);
+        }
+      }
       const baseSqlite = await ceiling(prepSqlite.bodies);
+      let floorRow: Row | undefined;
+      if (runFloor) {
+        const floor = await startChild('apply-floor', {
+          BENCH_DB_URL: floorUrl,
+          BENCH_GATEWAY: prepSqlite.gateway,
+        });
+        const floorRun = await load([floor.url], prepSqlite.bodies);
+        const floorStats = await finish([floor]);
+        const floorCheck = await openDatabase<ServerDB>(floorUrl);
+        floorRow = row('apply floor (baseline)', floorRun, floorStats, await verify(floorCheck));
+        rows.push(floorRow);
+        await floorCheck.close();
+      }
       const one = await startChild('server', { BENCH_DB_URL: sqliteUrl, BENCH_GATEWAY: prepSqlite.gateway });
       const sqliteRun = await load([one.url], prepSqlite.bodies);
       const stats = await finish([one]);
@@ -517,6 +551,7 @@ async function main(): Promise<void> {
       const sqliteRow = row('SQLite, 1 server', sqliteRun, stats, await verify(check));
       rows.push(sqliteRow);
       ratios.push([sqliteRow, baseSqlite]);
+      if (floorRow) floorRatios.push([sqliteRow, floorRow]);
       await check.close();
       await prepSqlite.close();
     }
@@ -549,6 +584,7 @@ async function main(): Promise<void> {
   }
   print(rows);
   printRatios(ratios);
+  printRatios(floorRatios, 'apply floor');
   const bad = rows.filter(
     (r) => r.verified && (r.verified.doubleApplications > 0 || r.verified.tradesRefundedTwice > 0),
   );
