@@ -291,15 +291,26 @@ export async function callNotifyVerify(
   gateway: string,
   partner: string,
   notifyId: string,
-  opts: { timeoutMs?: number; fetch?: typeof fetch } = {},
+  opts: {
+    timeoutMs?: number;
+    fetch?: typeof fetch;
+    /**
+     * Reads the answer's text without `fetch` (e.g. over a keep-alive node:http agent, no Request/Response
+     * objects). It must reject with an error named `TimeoutError` when no answer came within `timeoutMs`.
+     * Takes precedence over `fetch`.
+     */
+    getText?: (url: string, timeoutMs: number) => Promise<string>;
+  } = {},
 ): Promise<void> {
   const timeoutMs = opts.timeoutMs ?? 5000;
+  const url = notifyVerifyUrl(gateway, partner, notifyId);
   let body: string;
   try {
-    const res = await (opts.fetch ?? fetch)(notifyVerifyUrl(gateway, partner, notifyId), {
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    body = await res.text();
+    if (opts.getText) body = await opts.getText(url, timeoutMs);
+    else {
+      const res = await (opts.fetch ?? fetch)(url, { signal: AbortSignal.timeout(timeoutMs) });
+      body = await res.text();
+    }
   } catch (e) {
     throw new NotificationError(
       'NOTIFY_VERIFY_UNREACHABLE',

@@ -26,6 +26,10 @@ export interface ServerMetrics {
   httpRequest(method: string, route: string, status: number, seconds: number): void;
   /** `fetch` towards the gateway, timed and counted by service (notify_verify, nopwd, query). */
   meterFetch(inner: typeof fetch): typeof fetch;
+  /** A text GET towards the gateway (notify_verify without `fetch`), timed and counted as {@link meterFetch}. */
+  meterGet(
+    inner: (url: string, timeoutMs: number) => Promise<{ status: number; text: string }>,
+  ): (url: string, timeoutMs: number) => Promise<string>;
   /** The exposition text (`text/plain; version=0.0.4`). */
   render(): Promise<string>;
   readonly contentType: string;
@@ -88,6 +92,24 @@ export function createMetrics(
   });
   registerCollectedGauges(registry, database);
 
+  /** Times one gateway call and counts its failure (http status ≥ 400, timeout or network) by service. */
+  async function metered<R extends { status: number }>(service: string, call: () => Promise<R>): Promise<R> {
+    const end = gatewaySeconds.startTimer({ service });
+    try {
+      const res = await call();
+      if (res.status >= 400) gatewayFailures.inc({ service, reason: `http_${res.status}` });
+      return res;
+    } catch (err) {
+      const name = err instanceof Error ? err.name : 'error';
+      gatewayFailures.inc({
+        service,
+        reason: name === 'TimeoutError' || name === 'AbortError' ? 'timeout' : 'network',
+      });
+      throw err;
+    } finally {
+      end();
+    }
+  }
   return {
     registry,
     contentType: registry.contentType,
@@ -103,24 +125,11 @@ export function createMetrics(
       httpSeconds.observe({ method, route, status: String(status) }, seconds);
     },
     meterFetch(inner) {
-      return async (input, init) => {
-        const service = gatewayService(input, init);
-        const end = gatewaySeconds.startTimer({ service });
-        try {
-          const res = await inner(input, init);
-          if (res.status >= 400) gatewayFailures.inc({ service, reason: `http_${res.status}` });
-          return res;
-        } catch (err) {
-          const name = err instanceof Error ? err.name : 'error';
-          gatewayFailures.inc({
-            service,
-            reason: name === 'TimeoutError' || name === 'AbortError' ? 'timeout' : 'network',
-          });
-          throw err;
-        } finally {
-          end();
-        }
-      };
+      return (input, init) => metered(gatewayService(input, init), () => inner(input, init));
+    },
+    meterGet(inner) {
+      return (url, timeoutMs) =>
+        metered(gatewayService(url), () => inner(url, timeoutMs)).then((r) => r.text);
     },
     render: () => registry.metrics(),
   };

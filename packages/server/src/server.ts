@@ -16,7 +16,7 @@ import { mountOps, mountRequestTracking, readiness, type Traffic } from './http/
 import { type Logger, silentLogger } from './log.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
 import { withRequestIds } from './request-context.js';
-import { gatewayFetch } from './services/notify-http.js';
+import { gatewayFetch, gatewayGet } from './services/notify-http.js';
 import { MIGRATION_NAMESPACE, serverMigrations } from './schema.js';
 import { createServices, type ServerServices } from './services/index.js';
 
@@ -86,6 +86,7 @@ export async function createServer(deps: CreateServerDeps): Promise<AlirefundSer
       clock,
       log,
       fetch: metrics.meterFetch(deps.fetch ?? gatewayFetch),
+      ...(deps.fetch === undefined ? { getText: metrics.meterGet(gatewayGet) } : {}),
     };
     const services = createServices(serviceDeps);
     if (settings.apiToken !== undefined) await services.tokens.ensureBootstrap(settings.apiToken);

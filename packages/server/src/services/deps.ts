@@ -17,4 +17,9 @@ export interface ServiceDeps {
   readonly log: Logger;
   /** Used for the gateway (nopwd requests, notify_verify); defaults to the global fetch. */
   readonly fetch: typeof fetch;
+  /**
+   * notify_verify's answer read without `fetch` (keep-alive node:http, metered), when the server was not given
+   * a `fetch` of its own; otherwise notify_verify goes through {@link fetch} too.
+   */
+  readonly getText?: (url: string, timeoutMs: number) => Promise<string>;
 }

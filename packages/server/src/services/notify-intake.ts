@@ -46,12 +46,10 @@ export function describeError(err: unknown): { code: string; message: string } {
 
 /** Asks the gateway whether it sent `notifyId` (notify_verify); throws a NotificationError when it did not. */
 export function createNotifyVerifier(
-  deps: Pick<ServiceDeps, 'config' | 'fetch'>,
+  deps: Pick<ServiceDeps, 'config' | 'fetch' | 'getText'>,
 ): (notifyId: string) => Promise<void> {
+  const how = deps.getText ? { getText: deps.getText } : { fetch: deps.fetch };
   return async (notifyId) => {
-    await callNotifyVerify(deps.config.gateway, deps.config.partner, notifyId, {
-      fetch: deps.fetch,
-      timeoutMs: 5000,
-    });
+    await callNotifyVerify(deps.config.gateway, deps.config.partner, notifyId, { ...how, timeoutMs: 5000 });
   };
 }
