@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import { BACKSTOP_WAL_PAGES, registerCheckpoints } from './checkpointer.js';
-import { openSqlite, sqliteDialect } from './sqlite.js';
+import { CachingSqliteConnection, openSqlite, type SyncSqlite, sqliteDialect } from './sqlite.js';
 import { parseDatabaseUrl, redactUrl } from './url.js';
 
 /** The SQL dialects the store speaks. */
@@ -32,6 +32,12 @@ export interface Database<DB = any> {
    * connection (never idle, never waited for: better-sqlite3 is synchronous). For metrics.
    */
   poolStats(): PoolStats;
+  /**
+   * SQLite only (undefined on PostgreSQL): runs `fn` on the one connection, synchronously, once no Kysely query
+   * or transaction is using it (it takes the driver's mutex). For hot paths whose statements must run back to
+   * back in one transaction without an await between them (the notification apply's group commit).
+   */
+  readonly withSyncSqlite?: <T>(fn: (sqlite: SyncSqlite) => T) => Promise<T>;
   /** Closes the SQLite handle or ends the PostgreSQL pool. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -118,13 +124,12 @@ export async function openDatabase<DB>(url: string, opts: OpenDatabaseOptions = 
     stopCheckpoints = await registerCheckpoints(resolve(target.path));
   }
   const stats = (): PoolStats => ({ total: 1, idle: 0, waiting: 0, max: 1 });
-  return handle(
-    new Kysely<DB>({ dialect: sqliteDialect(sqlite) }),
-    'sqlite',
-    redacted,
-    stats,
-    stopCheckpoints,
-  );
+  const connection = new CachingSqliteConnection(sqlite);
+  const db = new Kysely<DB>({ dialect: sqliteDialect(sqlite, connection) });
+  return {
+    ...handle(db, 'sqlite', redacted, stats, stopCheckpoints),
+    withSyncSqlite: (fn) => db.connection().execute(async () => fn(connection)),
+  };
 }
 
 function handle<DB>(

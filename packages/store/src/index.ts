@@ -18,6 +18,7 @@ export {
   openDatabase,
   type PoolStats,
 } from './database.js';
+export type { SyncSqlite } from './sqlite.js';
 export {
   MIGRATIONS_TABLE,
   type Migration,

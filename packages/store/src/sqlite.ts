@@ -50,7 +50,7 @@ const MAX_CACHED_SQL_LENGTH = 64 * 1024;
  * statement is keyed by its SQL text; SQLite re-prepares it by itself after a schema change. Streaming queries
  * get a statement of their own (an iterating statement cannot be run by anyone else until it is done).
  */
-class CachingSqliteConnection implements DatabaseConnection {
+export class CachingSqliteConnection implements DatabaseConnection, SyncSqlite {
   readonly #sqlite: Sqlite.Database;
   readonly #statements = new Map<string, Sqlite.Statement>();
 
@@ -85,11 +85,42 @@ class CachingSqliteConnection implements DatabaseConnection {
     return Promise.resolve({ numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] });
   }
 
+  /** {@link SyncSqlite.query}: the same prepared statements, run synchronously. */
+  query<R>(sqlText: string, parameters: readonly unknown[]): { rows: R[]; changes: number } {
+    const stmt = this.#prepare(sqlText);
+    if (stmt.reader) return { rows: stmt.all(parameters) as R[], changes: 0 };
+    return { rows: [], changes: stmt.run(parameters).changes };
+  }
+
+  /** {@link SyncSqlite.transaction}. */
+  transaction<T>(fn: () => T): T {
+    // better-sqlite3 turns a nested call into a savepoint, rolled back alone when `fn` throws.
+    const tx = this.#sqlite.transaction(fn);
+    return this.#sqlite.inTransaction ? tx() : tx.immediate();
+  }
+
   async *streamQuery<R>(compiledQuery: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
     const stmt = this.#sqlite.prepare(compiledQuery.sql);
     if (!stmt.reader) throw new Error('Sqlite driver only supports streaming of select queries');
     for (const row of stmt.iterate(compiledQuery.parameters as unknown[])) yield { rows: [row as R] };
   }
+}
+
+/**
+ * The one SQLite connection, used synchronously (see `Database.withSyncSqlite`): statements run one after the
+ * other with no await between them, on the same prepared statements as the Kysely driver.
+ */
+export interface SyncSqlite {
+  /** Runs one statement (`?` placeholders): its rows when it returns rows, else how many rows it changed. */
+  query<R = Record<string, unknown>>(
+    sql: string,
+    parameters: readonly unknown[],
+  ): { rows: R[]; changes: number };
+  /**
+   * Runs `fn` in a transaction, `BEGIN IMMEDIATE … COMMIT` (a savepoint when already in one): when `fn` throws,
+   * its changes are rolled back and the error rethrown.
+   */
+  transaction<T>(fn: () => T): T;
 }
 
 /**
@@ -107,10 +138,10 @@ class ImmediateSqliteDriver extends SqliteDriver {
   readonly #sqlite: Sqlite.Database;
   readonly #connection: CachingSqliteConnection;
 
-  constructor(sqlite: Sqlite.Database) {
+  constructor(sqlite: Sqlite.Database, connection: CachingSqliteConnection) {
     super({ database: sqlite });
     this.#sqlite = sqlite;
-    this.#connection = new CachingSqliteConnection(sqlite);
+    this.#connection = connection;
   }
 
   override async acquireConnection(): Promise<DatabaseConnection> {
@@ -133,10 +164,13 @@ class ImmediateSqliteDriver extends SqliteDriver {
 }
 
 /** A Kysely dialect over one better-sqlite3 handle using {@link ImmediateSqliteDriver}. */
-export function sqliteDialect(sqlite: Sqlite.Database): Dialect {
+export function sqliteDialect(
+  sqlite: Sqlite.Database,
+  connection = new CachingSqliteConnection(sqlite),
+): Dialect {
   return {
     createAdapter: () => new SqliteAdapter(),
-    createDriver: (): Driver => new ImmediateSqliteDriver(sqlite),
+    createDriver: (): Driver => new ImmediateSqliteDriver(sqlite, connection),
     createQueryCompiler: () => new SqliteQueryCompiler(),
     // biome-ignore lint/suspicious/noExplicitAny: Kysely's Dialect interface takes an untyped Kysely.
     createIntrospector: (db: Kysely<any>) => new SqliteIntrospector(db),
