@@ -68,4 +68,76 @@ describe('group commit of notification applies (SQLite)', () => {
       await other.close();
     }
   });
+
+  it('rolls back only the apply that fails inside a group; its redelivery applies it later', async () => {
+    const batches = [];
+    for (let i = 0; i < 8; i++) batches.push(await draftBatch(t.server, 2, 200, 'nopwd'));
+    const doomed = batches[3]!.batchNo;
+    // Fails the doomed batch's records update, after its claim and its notification row were written.
+    await sql
+      .raw(
+        `create trigger fail_one before update on srv_batch_records when new.batch_no = '${doomed}' ` +
+          "begin select raise(abort, 'injected failure'); end",
+      )
+      .execute(t.database.db);
+    const http = await listen(t.app);
+    const deliver = (body: string) =>
+      fetch(`${http.url}/alipay/notify`, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      }).then(async (r) => ({ status: r.status, text: await r.text() }));
+    try {
+      const bodies = new Map(
+        batches.map(({ batchNo, trades }) => {
+          stub.valid.add(`nid-${batchNo}`);
+          const n = batchNotification({
+            batchNo,
+            notifyId: `nid-${batchNo}`,
+            results: trades.map((tradeNo) => ({ tradeNo, amount: '2.00' })),
+          });
+          return [batchNo, n.body] as const;
+        }),
+      );
+      const answers = await Promise.all(batches.map(({ batchNo }) => deliver(bodies.get(batchNo)!)));
+      for (const [i, { batchNo }] of batches.entries()) {
+        expect(answers[i]!.text, batchNo).toBe(batchNo === doomed ? 'fail' : 'success');
+      }
+      const applied = async (batchNo: string) =>
+        (
+          await t.database.db
+            .selectFrom('srv_batches')
+            .select(['applied_at'])
+            .where('batch_no', '=', batchNo)
+            .executeTakeFirstOrThrow()
+        ).applied_at !== null;
+      expect(await applied(doomed)).toBe(false);
+      const accepted = await t.database.db
+        .selectFrom('srv_notifications')
+        .select('batch_no')
+        .where('verdict', '=', 'accepted')
+        .execute();
+      expect(accepted.map((a) => a.batch_no).sort()).toEqual(
+        batches
+          .map((b) => b.batchNo)
+          .filter((b) => b !== doomed)
+          .sort(),
+      );
+      for (const tradeNo of batches[3]!.trades) {
+        expect((await t.server.services.trades.get(tradeNo))!.refundedFen).toBe(0);
+      }
+      for (const tradeNo of batches[2]!.trades) {
+        expect((await t.server.services.trades.get(tradeNo))!.refundedFen).toBe(200);
+      }
+
+      await sql`drop trigger fail_one`.execute(t.database.db);
+      expect((await deliver(bodies.get(doomed)!)).text).toBe('success');
+      expect(await applied(doomed)).toBe(true);
+      for (const tradeNo of batches[3]!.trades) {
+        expect((await t.server.services.trades.get(tradeNo))!.refundedFen).toBe(200);
+      }
+    } finally {
+      await http.close();
+    }
+  });
 });

@@ -10,8 +10,14 @@
  * null too.
  */
 import { type BatchRefundNotification, type Charset, formatYuan } from '@alirefund/protocol';
-import { type Dialect, isUniqueViolation, withTransaction } from '@alirefund/store';
-import { type Kysely, sql } from 'kysely';
+import {
+  type Dialect,
+  isRetryableTransactionError,
+  isUniqueViolation,
+  type SyncSqlite,
+  withTransaction,
+} from '@alirefund/store';
+import type { Kysely } from 'kysely';
 import type { ServerDB } from '../db.js';
 import { nowIso } from './clock.js';
 import type { ServiceDeps } from './deps.js';
@@ -21,6 +27,8 @@ import { CHUNK, compiled, valuesText } from './sql-text.js';
 
 /** Applies committed together at most (SQLite group commit). */
 const MAX_APPLY_GROUP = 32;
+/** Tries of a group whose transaction met SQLITE_BUSY (another process writing) before its callers fail. */
+const MAX_GROUP_ATTEMPTS = 3;
 
 /** The exactly-once guard: only one transaction moves applied_at from NULL. */
 const CLAIM_BATCH =
@@ -73,6 +81,33 @@ export function tradesApplySql(dialect: Dialect, count: number): string {
 const tradesApplyTexts = new Map<string, string>();
 
 /**
+ * The apply is written once as a sequence of statements (a generator yielding each statement and receiving its
+ * result) and run by two drivers: synchronously on SQLite's one connection (`runSync`, inside the group's
+ * transaction) and statement by statement through Kysely on PostgreSQL (`runAsync`).
+ */
+export type Row = Record<string, unknown>;
+export interface Step {
+  text: string;
+  parameters: unknown[];
+}
+export interface StepResult {
+  rows: Row[];
+  changes: number;
+}
+export type Steps<T> = Generator<Step, T, StepResult>;
+
+export function step(text: string, parameters: unknown[]): Step {
+  return { text, parameters };
+}
+
+/** Runs the steps on SQLite's connection, synchronously (inside a transaction the caller holds). */
+export function runSync<T>(s: SyncSqlite, steps: Steps<T>): T {
+  let next = steps.next();
+  while (!next.done) next = steps.next(s.query<Row>(next.value.text, next.value.parameters));
+  return next.value;
+}
+
+/**
  * Applies `n` to its batch in one transaction. Returns the recorded notification's id, or null when another
  * delivery (or another server instance, or the reconciler) applied the batch first: nothing changed then.
  */
@@ -90,8 +125,16 @@ export function createBatchApply(
 ): ApplyBatch {
   const { database, clock, config } = deps;
   const dialect = database.dialect;
-  const run = <R = never>(db: Kysely<ServerDB>, text: string, parameters: unknown[]) =>
-    db.executeQuery<R>(compiled(dialect, text, parameters));
+
+  /** Runs the steps on PostgreSQL (or any Kysely handle): each statement awaited in turn. */
+  async function runAsync<T>(db: Kysely<ServerDB>, steps: Steps<T>): Promise<T> {
+    let next = steps.next();
+    while (!next.done) {
+      const res = await db.executeQuery(compiled(dialect, next.value.text, next.value.parameters));
+      next = steps.next({ rows: res.rows as Row[], changes: Number(res.numAffectedRows ?? 0n) });
+    }
+    return next.value;
+  }
 
   /**
    * The apply transaction. Returns the notification id, or null when another delivery applied it first.
@@ -109,25 +152,28 @@ export function createBatchApply(
     charset: Charset,
     source?: AppliedSource,
   ): Promise<number | null> {
-    const body = (trx: Kysely<ServerDB>) => applyIn(trx, incoming, receivedAt, n, charset, source);
-    return dialect === 'sqlite' ? grouped(body) : withTransaction(database, body);
+    const steps = () => applySteps(incoming, receivedAt, n, charset, source);
+    return database.withSyncSqlite !== undefined
+      ? grouped(steps)
+      : withTransaction(database, (trx) => runAsync(trx, steps()));
   }
 
-  /** The apply's statements inside `trx`; null when the batch had already been applied. */
-  async function applyIn(
-    trx: Kysely<ServerDB>,
+  /**
+   * The apply's statements, in order (one transaction around them is the caller's); returns the notification id,
+   * or null when the batch had already been applied.
+   */
+  function* applySteps(
     incoming: IncomingNotification,
     receivedAt: string,
     n: BatchRefundNotification,
     charset: Charset,
     source?: AppliedSource,
-  ): Promise<number | null> {
+  ): Steps<number | null> {
     const batchNo = n.batchNo;
     const now = nowIso(clock);
-    const won = await run(trx, CLAIM_BATCH, [now, now, n.notifyId, n.successNum, now, batchNo]);
-    if (won.numAffectedRows !== 1n) return null;
-    const notificationId = await recorder.insert(
-      trx,
+    const won = yield step(CLAIM_BATCH, [now, now, n.notifyId, n.successNum, now, batchNo]);
+    if (won.changes !== 1) return null;
+    const inserted = yield recorder.insertStep(
       rowFor(incoming, receivedAt, {
         kind: source?.kind ?? 'batch_refund_notify',
         verdict: 'accepted',
@@ -140,10 +186,11 @@ export function createBatchApply(
         appliedAt: now,
       }),
     );
+    const notificationId = Number(inserted.rows[0]!['id']);
     // applyResults releases the batch's trades: one row per record, and a batch reserves only its records' trades.
-    const { successFen, anomalies, failed } = await applyResults(trx, batchNo, n, now);
-    await run(trx, RELEASE_PARTNER_LOCK, [config.partner, batchNo]);
-    await run(trx, FINISH_BATCH, [successFen, notificationId, batchNo]);
+    const { successFen, anomalies, failed } = yield* resultSteps(batchNo, n, now);
+    yield step(RELEASE_PARTNER_LOCK, [config.partner, batchNo]);
+    yield step(FINISH_BATCH, [successFen, notificationId, batchNo]);
     const events: unknown[][] = [
       [
         batchNo,
@@ -173,8 +220,7 @@ export function createBatchApply(
         'gateway',
       ]);
     }
-    await run(
-      trx,
+    yield step(
       `insert into srv_batch_events (batch_no, at, kind, state, message, data_json, actor) values ${valuesText(EVENT_ROW, events.length)}`,
       events.flat(),
     );
@@ -182,24 +228,25 @@ export function createBatchApply(
   }
 
   /**
-   * Group commit (SQLite): applies queue up while a group's transaction runs, and the next group runs them all in
-   * one `BEGIN IMMEDIATE … COMMIT`, each inside a savepoint of its own, so that one apply's failure (or a
-   * unique violation of the exactly-once index) rolls back only that apply. Every caller is answered after its
-   * group committed: `success` still means durable. SQLite serialises write transactions anyway (one connection
-   * per process, BEGIN IMMEDIATE across processes), so grouping only saves the per-transaction cost (BEGIN,
-   * COMMIT's WAL frames for pages several applies share). PostgreSQL keeps one transaction per apply: a group
-   * would hold row locks longer and two instances could deadlock on each other's groups.
+   * Group commit (SQLite): applies queue up while the event loop is busy, and the next group runs them all in one
+   * synchronous `BEGIN IMMEDIATE … COMMIT` on the one connection (`withSyncSqlite`: no await between its
+   * statements, no other query in between), each inside a savepoint of its own, so that one apply's failure (or
+   * a unique violation of the exactly-once index) rolls back only that apply. Every caller is answered after
+   * its group committed: `success` still means durable. SQLite serialises write transactions anyway (one
+   * connection per process, BEGIN IMMEDIATE across processes), so grouping only saves the per-transaction cost
+   * (BEGIN, COMMIT's WAL frames for pages several applies share). PostgreSQL keeps one transaction per apply: a
+   * group would hold row locks longer and two instances could deadlock on each other's groups.
    */
   const queue: Array<{
-    body: (trx: Kysely<ServerDB>) => Promise<number | null>;
+    steps: () => Steps<number | null>;
     done: (id: number | null) => void;
     fail: (err: unknown) => void;
   }> = [];
   let running = false;
 
-  function grouped(body: (trx: Kysely<ServerDB>) => Promise<number | null>): Promise<number | null> {
+  function grouped(steps: () => Steps<number | null>): Promise<number | null> {
     return new Promise((done, fail) => {
-      queue.push({ body, done, fail });
+      queue.push({ steps, done, fail });
       if (!running) {
         running = true;
         setImmediate(runGroups);
@@ -207,32 +254,37 @@ export function createBatchApply(
     });
   }
 
+  type Outcome = { ok: true; id: number | null } | { ok: false; err: unknown };
+
+  /** One group in one transaction, each apply in a savepoint. */
+  function commitGroup(s: SyncSqlite, group: typeof queue): Outcome[] {
+    return s.transaction(() =>
+      group.map((job): Outcome => {
+        try {
+          return { ok: true, id: s.transaction(() => runSync(s, job.steps())) };
+        } catch (err) {
+          return { ok: false, err };
+        }
+      }),
+    );
+  }
+
   async function runGroups(): Promise<void> {
     while (queue.length > 0) {
       const group = queue.splice(0, MAX_APPLY_GROUP);
-      type Outcome = { ok: true; id: number | null } | { ok: false; err: unknown };
-      let outcomes: Outcome[];
-      try {
-        outcomes = await withTransaction(database, async (trx) => {
-          const out: Outcome[] = [];
-          for (const [i, job] of group.entries()) {
-            await sql.raw(`savepoint apply_${i}`).execute(trx);
-            try {
-              const id = await job.body(trx);
-              await sql.raw(`release apply_${i}`).execute(trx);
-              out.push({ ok: true, id });
-            } catch (err) {
-              await sql.raw(`rollback to apply_${i}`).execute(trx);
-              await sql.raw(`release apply_${i}`).execute(trx);
-              out.push({ ok: false, err });
-            }
-          }
-          return out;
-        });
-      } catch (err) {
-        for (const job of group) job.fail(err);
-        continue;
+      let outcomes: Outcome[] | undefined;
+      for (let attempt = 1; outcomes === undefined; attempt++) {
+        try {
+          outcomes = await database.withSyncSqlite!((s) => commitGroup(s, group));
+        } catch (err) {
+          // SQLITE_BUSY past busy_timeout (another process holds the write lock): the group is tried again,
+          // as withTransaction does; any other error fails the group's callers (answered `fail`, retried).
+          if (attempt < MAX_GROUP_ATTEMPTS && isRetryableTransactionError(err)) continue;
+          for (const job of group) job.fail(err);
+          break;
+        }
       }
+      if (outcomes === undefined) continue;
       for (const [i, job] of group.entries()) {
         const o = outcomes[i]!;
         if (o.ok) job.done(o.id);
@@ -247,15 +299,16 @@ export function createBatchApply(
    * UPDATE … FROM (VALUES …) for the records' results and one for their trades (refunded amounts, counts,
    * statuses, and the batch's reservations released), whatever the batch size (chunked by {@link CHUNK}).
    */
-  async function applyResults(
-    trx: Kysely<ServerDB>,
+  function* resultSteps(
     batchNo: string,
     n: BatchRefundNotification,
     now: string,
-  ) {
-    const records = (
-      await run<{ seq: number; trade_no: string; amount_fen: number }>(trx, SELECT_RECORDS, [batchNo])
-    ).rows;
+  ): Steps<{ successFen: number; anomalies: string[]; failed: number }> {
+    const records = (yield step(SELECT_RECORDS, [batchNo])).rows as Array<{
+      seq: number;
+      trade_no: string;
+      amount_fen: number;
+    }>;
     const byTrade = new Map(records.map((r) => [r.trade_no, r]));
     const seen = new Set<string>();
     const texts = n.resultDetailsText.split('#');
@@ -323,8 +376,7 @@ export function createBatchApply(
     }
     for (let i = 0; i < recordRows.length; i += CHUNK) {
       const chunk = recordRows.slice(i, i + CHUNK);
-      await run(
-        trx,
+      yield step(
         `with v(seq, code, amount_fen, succeeded, result_text, parts_json) as (values ${valuesText(RECORD_ROW, chunk.length)})
         update srv_batch_records set
           result_code = v.code,
@@ -342,20 +394,20 @@ export function createBatchApply(
       const chunk = tradeRows.slice(i, i + CHUNK);
       // One statement for all the batch's trades: amounts, counts and statuses of the refunded ones (a 0-amount
       // royalty-only refund counts as a refund but leaves the status alone), and the batch's reservations.
-      const res = await run(trx, tradesApplySql(dialect, chunk.length), [...chunk.flat(), batchNo, now]);
-      matchedTrades += Number(res.numAffectedRows ?? 0n);
+      const res = yield step(tradesApplySql(dialect, chunk.length), [...chunk.flat(), batchNo, now]);
+      matchedTrades += res.changes;
     }
     if (matchedTrades !== tradeRows.length && refunded.size > 0) {
       // Some records' trades are not registered (never expected): count the refunded ones among them.
       const known = new Set<string>();
       const list = [...refunded];
       for (let i = 0; i < list.length; i += CHUNK) {
-        const rows = await trx
-          .selectFrom('srv_trades')
-          .select('trade_no')
-          .where('trade_no', 'in', list.slice(i, i + CHUNK))
-          .execute();
-        for (const r of rows) known.add(r.trade_no);
+        const some = list.slice(i, i + CHUNK);
+        const res = yield step(
+          `select trade_no from srv_trades where trade_no in (${valuesText('?', some.length)})`,
+          some,
+        );
+        for (const r of res.rows) known.add(String(r['trade_no']));
       }
       if (known.size !== refunded.size) {
         anomalies.push(`${refunded.size - known.size} refunded trade(s) are not registered here`);

@@ -124,6 +124,8 @@ export interface NotificationRecorder {
   readonly limiter: RejectionLimiter;
   /** Inserts a row (as built by {@link rowFor}) through `db` and returns its id. */
   insert(db: Kysely<ServerDB>, row: NotificationRow): Promise<number>;
+  /** The statement inserting `row`, returning its `id` (a step of the notification apply). */
+  insertStep(row: NotificationRow): { text: string; parameters: unknown[] };
   /** Records a delivery that changes nothing (rejected or duplicate) and builds the outcome. */
   recordOnly(incoming: IncomingNotification, receivedAt: string, r: RecordInput): Promise<NotifyOutcome>;
   /** `reject(code, reason, extra)` for deliveries to one endpoint: records a `rejected` row of `kind`. */
@@ -273,6 +275,7 @@ export function createNotificationRecorder(
   return {
     limiter,
     insert,
+    insertStep: (row) => ({ text: INSERT_NOTIFICATION, parameters: valuesOf(row) }),
     recordOnly,
     rejecter:
       (incoming, receivedAt, kind) =>
