@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import { BACKSTOP_WAL_PAGES, registerCheckpoints } from './checkpointer.js';
-import { CachingSqliteConnection, openSqlite, type SyncSqlite, sqliteDialect } from './sqlite.js';
+import { CachingSqliteConnection, openSqlite, sqliteDialect } from './sqlite.js';
+import type { SyncSqlite } from './sync-sqlite.js';
 import { parseDatabaseUrl, redactUrl } from './url.js';
 
 /** The SQL dialects the store speaks. */

@@ -18,7 +18,7 @@ export {
   openDatabase,
   type PoolStats,
 } from './database.js';
-export type { SyncSqlite } from './sqlite.js';
+export type { SyncSqlite } from './sync-sqlite.js';
 export {
   MIGRATIONS_TABLE,
   type Migration,

@@ -14,6 +14,7 @@ import {
   SqliteQueryCompiler,
   type TransactionSettings,
 } from 'kysely';
+import type { SyncSqlite } from './sync-sqlite.js';
 
 /** Pragmas set on every SQLite connection we open. */
 export const SQLITE_PRAGMAS = [
@@ -104,23 +105,6 @@ export class CachingSqliteConnection implements DatabaseConnection, SyncSqlite {
     if (!stmt.reader) throw new Error('Sqlite driver only supports streaming of select queries');
     for (const row of stmt.iterate(compiledQuery.parameters as unknown[])) yield { rows: [row as R] };
   }
-}
-
-/**
- * The one SQLite connection, used synchronously (see `Database.withSyncSqlite`): statements run one after the
- * other with no await between them, on the same prepared statements as the Kysely driver.
- */
-export interface SyncSqlite {
-  /** Runs one statement (`?` placeholders): its rows when it returns rows, else how many rows it changed. */
-  query<R = Record<string, unknown>>(
-    sql: string,
-    parameters: readonly unknown[],
-  ): { rows: R[]; changes: number };
-  /**
-   * Runs `fn` in a transaction, `BEGIN IMMEDIATE … COMMIT` (a savepoint when already in one): when `fn` throws,
-   * its changes are rolled back and the error rethrown.
-   */
-  transaction<T>(fn: () => T): T;
 }
 
 /**
