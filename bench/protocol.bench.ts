@@ -20,6 +20,7 @@ import {
   verifyParams,
 } from '@alirefund/protocol';
 import { compare, fmtNs, measure, report } from './lib.js';
+import { naiveSignOk } from './naive-sign.mjs';
 
 const KEY = 'k5u3x0bdzec6y9goq7ctyx96ezkz7828';
 const config = createConfig({
@@ -169,22 +170,7 @@ console.log(
 
 // (d) the notification sign check on the raw 1000-record body (issue 11): ours decodes (charset-aware, duplicate
 // and charset checks) and verifies; the naive check is URLSearchParams (UTF-8 only) + filter + sort + join + md5.
-const naiveCheck = (body: string): boolean => {
-  const form = new URLSearchParams(body);
-  const pairs: Array<[string, string]> = [];
-  let sign = '';
-  for (const [k, v] of form) {
-    if (k === 'sign') sign = v;
-    else if (k !== 'sign_type' && v !== '') pairs.push([k, v]);
-  }
-  pairs.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
-  const text = pairs.map(([k, v]) => `${k}=${v}`).join('&');
-  return (
-    createHash('md5')
-      .update(text + KEY, 'utf8')
-      .digest('hex') === sign
-  );
-};
+const naiveCheck = (body: string): boolean => naiveSignOk(new URLSearchParams(body), KEY);
 const notifyParams = {
   notify_time: '2026-11-21 10:00:05',
   notify_type: 'batch_refund_notify',

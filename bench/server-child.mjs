@@ -13,10 +13,10 @@
 //   server   alirefund's merchant server (@alirefund/server) behind @hono/node-server, with its node:http
 //            notification route first, as `alirefund serve`
 // The parent talks over IPC: {port} when listening; reset / stats / cpu / stop.
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import v8 from 'node:v8';
 import { Agent as HttpAgent, createServer as createHttpServer, get as httpGet } from 'node:http';
+import { naiveSignOk } from './naive-sign.mjs';
 
 const PARTNER = '2088101122136241';
 const KEY = 'abcdefghijklmnopqrstuvwxyz012345';
@@ -44,18 +44,7 @@ async function startMinimal(path) {
     req.on('end', () => {
       const raw = Buffer.concat(chunks).toString('latin1');
       const form = new URLSearchParams(raw);
-      const pairs = [];
-      let sign = '';
-      for (const [k, v] of form) {
-        if (k === 'sign') sign = v;
-        else if (k !== 'sign_type' && v !== '') pairs.push([k, v]);
-      }
-      pairs.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
-      const text = pairs.map(([k, v]) => `${k}=${v}`).join('&');
-      const ok =
-        createHash('md5')
-          .update(text + KEY, 'utf8')
-          .digest('hex') === sign;
+      const ok = naiveSignOk(form, KEY);
       if (ok)
         apply(form.get('notify_id') ?? '', form.get('batch_no') ?? '', Number(form.get('success_num')), raw);
       res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end(ok ? 'success' : 'fail');
@@ -73,23 +62,6 @@ function readBody(req) {
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
-}
-
-/** The minimal server's sign check: sorted pairs without sign, sign_type and empty values, + KEY, MD5. */
-function signOk(form) {
-  const pairs = [];
-  let sign = '';
-  for (const [k, v] of form) {
-    if (k === 'sign') sign = v;
-    else if (k !== 'sign_type' && v !== '') pairs.push([k, v]);
-  }
-  pairs.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
-  const text = pairs.map(([k, v]) => `${k}=${v}`).join('&');
-  return (
-    createHash('md5')
-      .update(text + KEY, 'utf8')
-      .digest('hex') === sign
-  );
 }
 
 /** "1.00" → 100 (integer fen, no floats); null when it is not an amount. */
@@ -215,7 +187,7 @@ async function startApplyFloor(path, gateway) {
       const receivedAt = new Date().toISOString();
       const raw = (await readBody(req)).toString('latin1');
       const form = new URLSearchParams(raw);
-      if (!signOk(form)) return answer('fail');
+      if (!naiveSignOk(form, KEY)) return answer('fail');
       const n = {
         batchNo: form.get('batch_no') ?? '',
         notifyId: form.get('notify_id') ?? '',

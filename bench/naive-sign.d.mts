@@ -1,0 +1,2 @@
+/** See naive-sign.mjs. */
+export function naiveSignOk(form: URLSearchParams, key: string): boolean;
