@@ -3,6 +3,8 @@
  * committed in shared transactions, each still applied exactly once, and every `success` is answered only once
  * its batch's apply is committed (a fresh connection to the file sees it).
  */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { openDatabase } from '@alirefund/store';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
@@ -140,4 +142,77 @@ describe('group commit of notification applies (SQLite)', () => {
       await http.close();
     }
   });
+
+  it('waits out another process holding the write lock (SQLITE_BUSY, tried again), and fails the delivery when it outlasts every try', async () => {
+    const file = (await sql<{ file: string }>`pragma database_list`.execute(t.database.db)).rows[0]!.file;
+    // Each try of the group's BEGIN IMMEDIATE waits this long for the lock before SQLITE_BUSY.
+    await sql`pragma busy_timeout = 400`.execute(t.database.db);
+    const http = await listen(t.app);
+    /** Another process takes the write lock on the file, says so, and keeps it `ms`. */
+    const holdLock = async (ms: number) => {
+      const script =
+        "const S = require('better-sqlite3'); const db = new S(process.argv[1]); db.pragma('busy_timeout = 5000');" +
+        "db.exec('begin immediate'); require('fs').writeSync(1, 'locked\\n');" +
+        'Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Number(process.argv[2]));' +
+        "db.exec('commit'); db.close();";
+      const child = spawn(process.execPath, ['-e', script, file, String(ms)], {
+        cwd: fileURLToPath(new URL('..', import.meta.url)),
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      const exited = new Promise<void>((r) => child.once('exit', () => r()));
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (d: Buffer) => {
+          if (d.toString().includes('locked')) resolve();
+        });
+        child.once('exit', (code) => reject(new Error(`the lock holder exited with ${code}`)));
+      });
+      // Wrapped: an async function returning the promise itself would wait for it.
+      return { exited };
+    };
+    const deliver = (body: string) =>
+      fetch(`${http.url}/alipay/notify`, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      }).then((r) => r.text());
+    const notification = async () => {
+      const { batchNo, trades } = await draftBatch(t.server, 2, 100, 'nopwd');
+      stub.valid.add(`nid-${batchNo}`);
+      const n = batchNotification({
+        batchNo,
+        notifyId: `nid-${batchNo}`,
+        results: trades.map((tradeNo) => ({ tradeNo, amount: '1.00' })),
+      });
+      return { batchNo, body: n.body };
+    };
+    const appliedAt = async (batchNo: string) =>
+      (
+        await t.database.db
+          .selectFrom('srv_batches')
+          .select('applied_at')
+          .where('batch_no', '=', batchNo)
+          .executeTakeFirstOrThrow()
+      ).applied_at;
+    try {
+      // Held 600 ms: the first try gives up after 400 ms, the second gets the lock.
+      const first = await notification();
+      const firstLock = await holdLock(600);
+      expect(await deliver(first.body)).toBe('success');
+      expect(await appliedAt(first.batchNo)).not.toBeNull();
+      await firstLock.exited;
+
+      // Held 4 s: three tries of 400 ms each give up; nothing is applied and the delivery is answered fail.
+      const second = await notification();
+      const secondLock = await holdLock(4000);
+      expect(await deliver(second.body)).toBe('fail');
+      expect(await appliedAt(second.batchNo)).toBeNull();
+      await secondLock.exited;
+      // Alipay's next try then applies it.
+      expect(await deliver(second.body)).toBe('success');
+      expect(await appliedAt(second.batchNo)).not.toBeNull();
+    } finally {
+      await http.close();
+      await sql`pragma busy_timeout = 5000`.execute(t.database.db);
+    }
+  }, 30_000);
 });
