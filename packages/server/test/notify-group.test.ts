@@ -9,6 +9,7 @@ import { openDatabase } from '@alirefund/store';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import type { ServerDB } from '../src/db.js';
+import { groupSize } from '../src/services/notify-apply.js';
 import { batchNotification, draftBatch, listen, useStubGateway, useTestServer } from './helpers.js';
 
 const stub = useStubGateway();
@@ -215,4 +216,16 @@ describe('group commit of notification applies (SQLite)', () => {
       await sql`pragma busy_timeout = 5000`.execute(t.database.db);
     }
   }, 30_000);
+});
+
+describe('groupSize (how many queued applies one SQLite group takes)', () => {
+  it('takes up to 32 applies and 2,000 result records, and always at least one', () => {
+    expect(groupSize([])).toBe(0);
+    expect(groupSize(Array(40).fill(50))).toBe(32);
+    expect(groupSize(Array(10).fill(1000))).toBe(2);
+    expect(groupSize([1500, 600, 10])).toBe(1);
+    expect(groupSize([5000, 1])).toBe(1);
+    expect(groupSize([1000, 1000, 1])).toBe(2);
+    expect(groupSize([3, 4, 5])).toBe(3);
+  });
 });

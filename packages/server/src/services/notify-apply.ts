@@ -27,6 +27,12 @@ import { CHUNK, compiled, valuesText } from './sql-text.js';
 
 /** Applies committed together at most (SQLite group commit). */
 const MAX_APPLY_GROUP = 32;
+/**
+ * Result records per group at most (SQLite group commit): a group runs synchronously, ≈ 20 µs per record, so
+ * this keeps the event loop blocked for tens of milliseconds, not seconds (32 batches of 1,000 records). A
+ * group always takes at least one apply, whatever its size.
+ */
+const MAX_GROUP_RECORDS = 2000;
 /** Tries of a group whose transaction met SQLITE_BUSY (another process writing) before its callers fail. */
 const MAX_GROUP_ATTEMPTS = 3;
 
@@ -79,6 +85,21 @@ export function tradesApplySql(dialect: Dialect, count: number): string {
   return text;
 }
 const tradesApplyTexts = new Map<string, string>();
+
+/**
+ * How many of the queued applies (their result records, in queue order) the next SQLite group takes: at most
+ * {@link MAX_APPLY_GROUP} applies and {@link MAX_GROUP_RECORDS} records, at least one apply when any is queued.
+ */
+export function groupSize(records: readonly number[]): number {
+  let size = 0;
+  let total = 0;
+  while (size < records.length && size < MAX_APPLY_GROUP) {
+    total += records[size]!;
+    if (size > 0 && total > MAX_GROUP_RECORDS) break;
+    size++;
+  }
+  return size;
+}
 
 /**
  * The apply is written once as a sequence of statements (a generator yielding each statement and receiving its
@@ -154,7 +175,7 @@ export function createBatchApply(
   ): Promise<number | null> {
     const steps = () => applySteps(incoming, receivedAt, n, charset, source);
     return database.withSyncSqlite !== undefined
-      ? grouped(steps)
+      ? grouped(steps, n.resultDetails.length)
       : withTransaction(database, (trx) => runAsync(trx, steps()));
   }
 
@@ -239,14 +260,16 @@ export function createBatchApply(
    */
   const queue: Array<{
     steps: () => Steps<number | null>;
+    /** Result records of the apply (its share of {@link MAX_GROUP_RECORDS}). */
+    records: number;
     done: (id: number | null) => void;
     fail: (err: unknown) => void;
   }> = [];
   let running = false;
 
-  function grouped(steps: () => Steps<number | null>): Promise<number | null> {
+  function grouped(steps: () => Steps<number | null>, records: number): Promise<number | null> {
     return new Promise((done, fail) => {
-      queue.push({ steps, done, fail });
+      queue.push({ steps, records, done, fail });
       if (!running) {
         running = true;
         setImmediate(runGroups);
@@ -271,7 +294,7 @@ export function createBatchApply(
 
   async function runGroups(): Promise<void> {
     while (queue.length > 0) {
-      const group = queue.splice(0, MAX_APPLY_GROUP);
+      const group = queue.splice(0, groupSize(queue.map((job) => job.records)));
       let outcomes: Outcome[] | undefined;
       for (let attempt = 1; outcomes === undefined; attempt++) {
         try {
