@@ -87,6 +87,45 @@ export function tradesApplySql(dialect: Dialect, count: number): string {
 const tradesApplyTexts = new Map<string, string>();
 
 /**
+ * The records' results for `count` records: parameters `count` × (seq, code, amount_fen, succeeded,
+ * result_text, parts_json), then the batch_no. The text is kept per count: built afresh per apply, each ≈ 5 KB
+ * string was hashed and compared again by the statement cache.
+ */
+function recordsApplySql(count: number): string {
+  let text = recordsApplyTexts.get(count);
+  if (text === undefined) {
+    text = `with v(seq, code, amount_fen, succeeded, result_text, parts_json) as (values ${valuesText(RECORD_ROW, count)})
+        update srv_batch_records set
+          result_code = v.code,
+          result_amount_fen = v.amount_fen,
+          succeeded = v.succeeded,
+          result_text = v.result_text,
+          result_parts_json = v.parts_json
+        from v
+        where srv_batch_records.batch_no = ? and srv_batch_records.seq = v.seq`;
+    recordsApplyTexts.set(count, text);
+  }
+  return text;
+}
+const recordsApplyTexts = new Map<number, string>();
+
+/** `rows[from … from+count)` flattened into one parameter array, followed by `tail`. */
+function flatRows(
+  rows: ReadonlyArray<readonly unknown[]>,
+  from: number,
+  count: number,
+  tail: unknown[],
+): unknown[] {
+  const out: unknown[] = [];
+  for (let i = from; i < from + count; i++) {
+    const row = rows[i]!;
+    for (let j = 0; j < row.length; j++) out.push(row[j]);
+  }
+  for (const v of tail) out.push(v);
+  return out;
+}
+
+/**
  * How many of the queued applies (their result records, in queue order) the next SQLite group takes: at most
  * {@link MAX_APPLY_GROUP} applies and {@link MAX_GROUP_RECORDS} records, at least one apply when any is queued.
  */
@@ -398,26 +437,15 @@ export function createBatchApply(
       );
     }
     for (let i = 0; i < recordRows.length; i += CHUNK) {
-      const chunk = recordRows.slice(i, i + CHUNK);
-      yield step(
-        `with v(seq, code, amount_fen, succeeded, result_text, parts_json) as (values ${valuesText(RECORD_ROW, chunk.length)})
-        update srv_batch_records set
-          result_code = v.code,
-          result_amount_fen = v.amount_fen,
-          succeeded = v.succeeded,
-          result_text = v.result_text,
-          result_parts_json = v.parts_json
-        from v
-        where srv_batch_records.batch_no = ? and srv_batch_records.seq = v.seq`,
-        [...chunk.flat(), batchNo],
-      );
+      const count = Math.min(CHUNK, recordRows.length - i);
+      yield step(recordsApplySql(count), flatRows(recordRows, i, count, [batchNo]));
     }
     let matchedTrades = 0;
     for (let i = 0; i < tradeRows.length; i += CHUNK) {
-      const chunk = tradeRows.slice(i, i + CHUNK);
+      const count = Math.min(CHUNK, tradeRows.length - i);
       // One statement for all the batch's trades: amounts, counts and statuses of the refunded ones (a 0-amount
       // royalty-only refund counts as a refund but leaves the status alone), and the batch's reservations.
-      const res = yield step(tradesApplySql(dialect, chunk.length), [...chunk.flat(), batchNo, now]);
+      const res = yield step(tradesApplySql(dialect, count), flatRows(tradeRows, i, count, [batchNo, now]));
       matchedTrades += res.changes;
     }
     if (matchedTrades !== tradeRows.length && refunded.size > 0) {
