@@ -145,23 +145,23 @@ export function groupSize(records: readonly number[]): number {
  * result) and run by two drivers: synchronously on SQLite's one connection (`runSync`, inside the group's
  * transaction) and statement by statement through Kysely on PostgreSQL (`runAsync`).
  */
-export type Row = Record<string, unknown>;
-export interface Step {
+type Row = Record<string, unknown>;
+interface Step {
   text: string;
   parameters: unknown[];
 }
-export interface StepResult {
+interface StepResult {
   rows: Row[];
   changes: number;
 }
-export type Steps<T> = Generator<Step, T, StepResult>;
+type Steps<T> = Generator<Step, T, StepResult>;
 
-export function step(text: string, parameters: unknown[]): Step {
+function step(text: string, parameters: unknown[]): Step {
   return { text, parameters };
 }
 
 /** Runs the steps on SQLite's connection, synchronously (inside a transaction the caller holds). */
-export function runSync<T>(s: SyncSqlite, steps: Steps<T>): T {
+function runSync<T>(s: SyncSqlite, steps: Steps<T>): T {
   let next = steps.next();
   while (!next.done) next = steps.next(s.query<Row>(next.value.text, next.value.parameters));
   return next.value;

@@ -71,7 +71,10 @@ function agentGet(
           const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
           resolve({ status: res.statusCode ?? 502, contentType: res.headers['content-type'], body });
         });
-        res.once('error', reject);
+        res.once('error', (err) => {
+          settle();
+          reject(err);
+        });
       },
     );
     const onAbort = () => req.destroy(signal?.reason ?? new Error('aborted'));

@@ -122,8 +122,6 @@ function latin1(bytes: Uint8Array): string {
 export interface NotificationRecorder {
   /** The per-address budget of stored rejections. */
   readonly limiter: RejectionLimiter;
-  /** Inserts a row (as built by {@link rowFor}) through `db` and returns its id. */
-  insert(db: Kysely<ServerDB>, row: NotificationRow): Promise<number>;
   /** The statement inserting `row`, returning its `id` (a step of the notification apply). */
   insertStep(row: NotificationRow): { text: string; parameters: unknown[] };
   /** Records a delivery that changes nothing (rejected or duplicate) and builds the outcome. */
@@ -274,7 +272,6 @@ export function createNotificationRecorder(
 
   return {
     limiter,
-    insert,
     insertStep: (row) => ({ text: INSERT_NOTIFICATION, parameters: valuesOf(row) }),
     recordOnly,
     rejecter:
